@@ -34,7 +34,10 @@ export interface AppConfig {
   routes: RouteConfig[];
   rules: ModuleRuleConfig[];
   limits: LimitsConfig;
-  /** Bindings of kinds Ledge does not implement yet: present on `env` and throwing "not supported yet" on use. */
+  /**
+   * Bindings of kinds Ledge does not implement yet: present on `env` and throwing "not supported yet" on use.
+   * `kind` is the wrangler config field that declared it (`r2_buckets`, `d1_databases`, `queues`, `ai`, `assets`, ...).
+   */
   unsupportedBindings: { binding: string; kind: string }[];
   /** Non-fatal problems (unknown fields, defaults applied). Printed once at start. */
   warnings: string[];
@@ -69,6 +72,7 @@ export interface ServiceBindingConfig {
 export interface RouteConfig {
   pattern: string;
   zoneName?: string;
+  zoneId?: string;
   customDomain?: boolean;
 }
 
