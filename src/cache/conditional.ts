@@ -83,10 +83,9 @@ export function selectRanges(header: string | null, size: number): RangeSelectio
       continue;
     }
     const start = Number(first);
-    const end = last === "" ? size - 1 : Number(last);
-    if (end < start) return { kind: "full" };
+    if (last !== "" && Number(last) < start) return { kind: "full" };
     if (start >= size) continue;
-    ranges.push({ start, end: Math.min(end, size - 1) });
+    ranges.push({ start, end: last === "" ? size - 1 : Math.min(Number(last), size - 1) });
   }
   return ranges.length === 0 ? { kind: "unsatisfiable" } : { kind: "partial", ranges };
 }

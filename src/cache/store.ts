@@ -10,6 +10,7 @@
 import { Buffer } from "node:buffer";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import process from "node:process";
 import Database from "better-sqlite3";
 
 const SCHEMA_VERSION = 1;
@@ -294,17 +295,26 @@ export class CacheStore {
 }
 
 /**
- * Opens the database. Inside an app isolate Node's `Buffer` is removed from `globalThis` before user
- * code runs, and better-sqlite3's constructor reads that global; the constructor is synchronous, so
- * lending the global back for its duration is invisible to user code.
+ * Opens the database. Inside an app isolate Node's `Buffer` and `process` are removed from
+ * `globalThis` before user code runs, and better-sqlite3's constructor reads both: `Buffer` on every
+ * call, `process` (through the `bindings` package) when it loads the native addon, which happens on
+ * the first open in each thread. The constructor is synchronous, so lending the globals back for
+ * its duration is invisible to user code.
  */
 function openDatabase(path: string): Database.Database {
-  const g = globalThis as { Buffer?: unknown };
-  if (g.Buffer !== undefined) return new Database(path);
-  g.Buffer = Buffer;
+  const g = globalThis as { Buffer?: unknown; process?: unknown };
+  const lent: ("Buffer" | "process")[] = [];
+  if (!("Buffer" in g)) {
+    g.Buffer = Buffer;
+    lent.push("Buffer");
+  }
+  if (!("process" in g)) {
+    g.process = process;
+    lent.push("process");
+  }
   try {
     return new Database(path);
   } finally {
-    delete g.Buffer;
+    for (const name of lent) delete g[name];
   }
 }
