@@ -121,6 +121,7 @@ export class WorkersCache {
     // Like workerd, a 304 is dropped without touching its body: caching one would later answer
     // unconditional requests with an empty "not modified".
     if (response.status === 304) return undefined;
+    if (response.bodyUsed) throw new TypeError("Cache.put() needs a Response whose body has not been used.");
 
     // The body is read even when nothing will be stored, so the caller always finds it consumed.
     const limit = Math.min(MAX_ENTRY_BODY_BYTES, this.#store.maxBytes);

@@ -81,6 +81,12 @@ describe("put", () => {
     await assert.rejects(caches.default.put(URL_A, upgrade), /WebSocket/);
   });
 
+  it("throws TypeError for a response whose body was already read", async () => {
+    const used = response("x");
+    await used.text();
+    await assert.rejects(caches.default.put(URL_A, used), /body has not been used/);
+  });
+
   it("silently ignores a 304 and leaves its body unread", async () => {
     const notModified = new Response(null, { status: 304, headers: { "cache-control": "max-age=60" } });
     assert.equal(await caches.default.put(URL_A, notModified), undefined);
@@ -88,7 +94,7 @@ describe("put", () => {
   });
 
   it("does not store no-store, private, no-cache or Set-Cookie responses, but reads their bodies", async () => {
-    for (const headers of [
+    for (const headers of <Record<string, string>[]>[
       { "cache-control": "no-store" },
       { "cache-control": "private, max-age=60" },
       { "cache-control": "no-cache" },
