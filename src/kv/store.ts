@@ -13,6 +13,7 @@
 import { Buffer } from "node:buffer";
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
+import process from "node:process";
 import Database from "better-sqlite3";
 import { LedgeError } from "../shared/errors.js";
 
@@ -189,7 +190,7 @@ export class KvStore {
     this.dbPath = dbPath;
     this.clock = opts.clock ?? Date.now;
     mkdirSync(dirname(dbPath), { recursive: true });
-    this.#db = new Database(dbPath);
+    this.#db = openDatabase(dbPath);
     // Wait up to 5 s for another connection's write to finish instead of failing at once.
     this.#db.pragma("busy_timeout = 5000");
     this.#db.pragma("journal_mode = WAL");
@@ -282,6 +283,33 @@ export class KvStore {
 
   close(): void {
     if (this.#db.open) this.#db.close();
+  }
+}
+
+/**
+ * better-sqlite3's constructor reads the global `Buffer`, and its first call in a thread loads the
+ * native addon through `bindings`, which reads the global `process`. Inside an app's worker thread
+ * both globals are deleted before user code runs, so they are lent back for the duration of the
+ * constructor. The constructor is synchronous, so user code can never observe the loan, and
+ * whatever the globals held before (nothing, or a user's own value) is put back afterwards.
+ */
+function openDatabase(path: string): Database.Database {
+  const g = globalThis as Record<string, unknown>;
+  const loans: [string, unknown][] = [
+    ["Buffer", Buffer],
+    ["process", process],
+  ];
+  const saved = loans.map(([name]) => [name, Object.getOwnPropertyDescriptor(g, name)] as const);
+  for (const [name, value] of loans) {
+    Object.defineProperty(g, name, { value, writable: true, configurable: true, enumerable: false });
+  }
+  try {
+    return new Database(path);
+  } finally {
+    for (const [name, descriptor] of saved) {
+      if (descriptor === undefined) delete g[name];
+      else Object.defineProperty(g, name, descriptor);
+    }
   }
 }
 

@@ -1,0 +1,90 @@
+// The binding runs in an app's worker thread where `process`, `Buffer`, `setImmediate` and `global`
+// are deleted before user code starts. This test recreates that thread: it bundles src/kv with
+// esbuild (worker threads do not inherit tsx), deletes the globals, and only then opens the first
+// database of the thread, so loading the native addon is covered too.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
+import { build } from "esbuild";
+
+let dir: string;
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), "ledge-kv-worker-"));
+});
+after(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const WORKER_SOURCE = `
+const { KvStore, KVNamespace } = await import(BUNDLE_URL);
+const { parentPort } = await import("node:worker_threads");
+for (const name of ["process", "Buffer", "setImmediate", "clearImmediate", "global"]) delete globalThis[name];
+
+const store = new KvStore(DB_PATH);
+const kv = new KVNamespace(store);
+const leaked = [typeof process, typeof Buffer, typeof global];
+await kv.put("text", "hello", { metadata: { by: "worker" }, expirationTtl: 120 });
+await kv.put("bytes", new Uint8Array([1, 2, 3]));
+await kv.put("stream", new ReadableStream({ start(c) { c.enqueue(new Uint8Array([65, 66])); c.close(); } }));
+const reader = (await kv.get("stream", "stream")).getReader();
+let streamed = "";
+for (;;) { const r = await reader.read(); if (r.done) break; streamed += new TextDecoder().decode(r.value); }
+const result = {
+  leaked,
+  text: await kv.get("text"),
+  withMeta: await kv.getWithMetadata("text"),
+  bytes: [...new Uint8Array(await kv.get("bytes", "arrayBuffer"))],
+  streamed,
+  bulk: [...(await kv.get(["text", "missing"])).entries()],
+  page: await kv.list({ limit: 2 }),
+  purged: store.purgeExpired(),
+  limitError: await kv.put("", "x").catch((e) => e.name + ": " + e.message),
+};
+await kv.delete("bytes");
+store.close();
+parentPort.postMessage(result);
+`;
+
+test("the binding works in a worker thread without Node globals", async () => {
+  const require = createRequire(import.meta.url);
+  const sqliteUrl = pathToFileURL(require.resolve("better-sqlite3")).href;
+  const bundle = join(dir, "kv.mjs");
+  await build({
+    entryPoints: [fileURLToPath(new URL("../../src/kv/index.ts", import.meta.url))],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    outfile: bundle,
+    logLevel: "error",
+    // The native module stays external and is loaded from this repository's node_modules.
+    plugins: [{ name: "sqlite-external", setup: (b) => b.onResolve({ filter: /^better-sqlite3$/ }, () => ({ path: sqliteUrl, external: true })) }],
+  });
+  const source = WORKER_SOURCE.replace("BUNDLE_URL", JSON.stringify(pathToFileURL(bundle).href)).replace(
+    "DB_PATH",
+    JSON.stringify(join(dir, "kv", "WORKER.sqlite")),
+  );
+  const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(source)}`));
+  const result = await new Promise<Record<string, unknown>>((resolve, reject) => {
+    worker.once("message", resolve);
+    worker.once("error", reject);
+    worker.once("exit", (code) => reject(new Error(`worker exited with ${code} before answering`)));
+  });
+  await worker.terminate();
+
+  assert.deepEqual(result.leaked, ["undefined", "undefined", "undefined"], "globals lent to better-sqlite3 are taken back");
+  assert.equal(result.text, "hello");
+  assert.deepEqual(result.withMeta, { value: "hello", metadata: { by: "worker" }, cacheStatus: null });
+  assert.deepEqual(result.bytes, [1, 2, 3]);
+  assert.equal(result.streamed, "AB");
+  assert.deepEqual(result.bulk, [["text", "hello"], ["missing", null]]);
+  const page = result.page as { keys: { name: string }[]; list_complete: boolean; cursor?: string };
+  assert.deepEqual(page.keys.map((k) => k.name), ["bytes", "stream"]);
+  assert.equal(page.list_complete, false);
+  assert.equal(result.purged, 0);
+  assert.equal(result.limitError, "TypeError: Key name cannot be empty.");
+});
