@@ -176,6 +176,7 @@ export class WorkersCache {
     const out = new Headers(meta.headers);
     out.set("CF-Cache-Status", "HIT");
     out.set("Age", String(meta.initialAgeSec + Math.max(0, Math.floor((this.#store.now() - meta.storedAt) / 1000))));
+    // TypeScript cannot see that the callback above reassigned `answer`, so widen it back.
     const chosen = answer as { kind: "not-modified" } | RangeSelection;
     switch (chosen.kind) {
       case "not-modified":
