@@ -97,7 +97,7 @@ export function resolveCrons(sel: SelectedConfig, problems: Problems): string[] 
     const count = expr === "" ? 0 : expr.split(/\s+/).length;
     const example = `Example: ${problems.example(undefined, "*/5 * * * *")}`;
     if (count !== 5 && count !== 6) {
-      problems.error(field, `cron ${JSON.stringify(expression)} has ${count} fields; expected 5 (minute hour day-of-month month day-of-week), or 6 with a leading seconds field (a Ledge extension). ${example}`);
+      problems.error(field, `cron ${JSON.stringify(expression)} has ${count} field${count === 1 ? "" : "s"}; expected 5 (minute hour day-of-month month day-of-week), or 6 with a leading seconds field (a Ledge extension). ${example}`);
       return;
     }
     try {
