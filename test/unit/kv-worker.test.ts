@@ -50,7 +50,10 @@ store.close();
 parentPort.postMessage(result);
 `;
 
-test("the binding works in a worker thread without Node globals", async () => {
+let bundleUrl: string;
+
+/** Bundles src/kv once for every worker in this file. */
+before(async () => {
   const require = createRequire(import.meta.url);
   const sqliteUrl = pathToFileURL(require.resolve("better-sqlite3")).href;
   const bundle = join(dir, "kv.mjs");
@@ -64,17 +67,27 @@ test("the binding works in a worker thread without Node globals", async () => {
     // The native module stays external and is loaded from this repository's node_modules.
     plugins: [{ name: "sqlite-external", setup: (b) => b.onResolve({ filter: /^better-sqlite3$/ }, () => ({ path: sqliteUrl, external: true })) }],
   });
-  const source = WORKER_SOURCE.replace("BUNDLE_URL", JSON.stringify(pathToFileURL(bundle).href)).replace(
-    "DB_PATH",
-    JSON.stringify(join(dir, "kv", "WORKER.sqlite")),
-  );
-  const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(source)}`));
-  const result = await new Promise<Record<string, unknown>>((resolve, reject) => {
-    worker.once("message", resolve);
-    worker.once("error", reject);
-    worker.once("exit", (code) => reject(new Error(`worker exited with ${code} before answering`)));
-  });
-  await worker.terminate();
+  bundleUrl = pathToFileURL(bundle).href;
+});
+
+/** Runs `source` (with BUNDLE_URL and other placeholders replaced) in a new worker; resolves with its message. */
+async function runWorker(source: string, replacements: Record<string, unknown>): Promise<unknown> {
+  let code = source.replace("BUNDLE_URL", JSON.stringify(bundleUrl));
+  for (const [k, v] of Object.entries(replacements)) code = code.replaceAll(k, JSON.stringify(v));
+  const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(code)}`));
+  try {
+    return await new Promise((resolve, reject) => {
+      worker.once("message", resolve);
+      worker.once("error", reject);
+      worker.once("exit", (exitCode) => reject(new Error(`worker exited with ${exitCode} before answering`)));
+    });
+  } finally {
+    await worker.terminate();
+  }
+}
+
+test("the binding works in a worker thread without Node globals", async () => {
+  const result = (await runWorker(WORKER_SOURCE, { DB_PATH: join(dir, "kv", "WORKER.sqlite") })) as Record<string, unknown>;
 
   assert.deepEqual(result.leaked, ["undefined", "undefined", "undefined"], "globals lent to better-sqlite3 are taken back");
   assert.equal(result.text, "hello");
@@ -87,4 +100,30 @@ test("the binding works in a worker thread without Node globals", async () => {
   assert.equal(page.list_complete, false);
   assert.equal(result.purged, 0);
   assert.equal(result.limitError, "TypeError: Key name cannot be empty.");
+});
+
+const WRITER_SOURCE = `
+const { KvStore, KVNamespace } = await import(BUNDLE_URL);
+const { parentPort } = await import("node:worker_threads");
+const kv = new KVNamespace(new KvStore(DB_PATH));
+for (let i = 0; i < 400; i++) {
+  await kv.put(WRITER + "/" + String(i).padStart(4, "0"), "v" + i);
+  await kv.put("shared", WRITER);
+}
+parentPort.postMessage("done");
+`;
+
+test("writers in several threads share one file without SQLITE_BUSY", async () => {
+  const dbPath = join(dir, "kv", "CONCURRENT.sqlite");
+  const writers = ["w1", "w2", "w3", "w4"];
+  const results = await Promise.all(writers.map((w) => runWorker(WRITER_SOURCE, { DB_PATH: dbPath, WRITER: w })));
+  assert.deepEqual(results, ["done", "done", "done", "done"]);
+  const { KvStore } = await import("../../src/kv/index.js");
+  const store = new KvStore(dbPath);
+  for (const w of writers) {
+    const page = store.list({ prefix: `${w}/` });
+    assert.equal(page.keys.length, 400, `every write of ${w} landed`);
+  }
+  assert.ok(writers.includes(new TextDecoder().decode(store.get("shared")!.value)), "last write wins on the shared key");
+  store.close();
 });
