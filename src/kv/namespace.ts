@@ -76,10 +76,7 @@ export class KVNamespace {
 
   /** One key (value or null), or up to 100 keys as a `Map` (types `text` and `json` only). */
   async get(key: string | string[], options?: KvValueType | KvGetOptions): Promise<unknown> {
-    if (Array.isArray(key)) {
-      const map = await this.#getBulk(key, options, false);
-      return map;
-    }
+    if (Array.isArray(key)) return this.#getBulk(key, options, false);
     return (await this.#getSingle("GET", key, options)).value;
   }
 
