@@ -26,7 +26,7 @@ const NOT_INHERITED = new Set<string>([
   ...Object.keys(UNSUPPORTED_BINDINGS),
 ]);
 
-/** The config after choosing an environment; `fieldPath` says where a field was written. */
+/** The config after choosing an environment; `origin` says where each field was written. */
 export interface SelectedConfig {
   raw: RawTopLevel;
   envName: string | undefined;
