@@ -1,0 +1,145 @@
+/**
+ * Bundles an app with esbuild into one CommonJS file the isolate evaluates
+ * (src/runtime/isolate/evaluate.ts): TypeScript, the app's own node_modules, `cloudflare:*`
+ * imports (provided by the runtime), and wrangler's module rules (Text → string, Data →
+ * ArrayBuffer, CompiledWasm → WebAssembly.Module).
+ */
+import { readFile } from "node:fs/promises";
+import { builtinModules } from "node:module";
+import { relative } from "node:path";
+import * as esbuild from "esbuild";
+import type { AppConfig, ModuleRuleConfig } from "../config/types.js";
+import { LedgeError } from "../shared/errors.js";
+
+export interface BundleResult {
+  code: string;
+  /** Files the bundle was built from (for `dev` to watch). */
+  inputs: string[];
+  buildMs: number;
+}
+
+export class BuildError extends LedgeError {
+  constructor(message: string) {
+    super("LEDGE_BUILD", message);
+    this.name = "BuildError";
+  }
+}
+
+const NODE_BUILTINS = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
+
+export async function bundle(config: AppConfig): Promise<BundleResult> {
+  const t0 = performance.now();
+  let result: esbuild.BuildResult<{ write: false; metafile: true }>;
+  try {
+    result = await esbuild.build({
+      entryPoints: [config.main],
+      absWorkingDir: config.rootDir,
+      bundle: true,
+      write: false,
+      metafile: true,
+      format: "cjs",
+      platform: "browser",
+      target: "es2022",
+      conditions: ["workerd", "worker", "browser"],
+      mainFields: ["browser", "module", "main"],
+      sourcemap: false,
+      logLevel: "silent",
+      legalComments: "none",
+      define: config.nodejsCompat ? {} : { "process.env.NODE_ENV": '"production"' },
+      plugins: [runtimeModules(config), moduleRules(config.rules)],
+    });
+  } catch (err) {
+    throw new BuildError(formatBuildFailure(err, config.rootDir));
+  }
+  const code = result.outputFiles[0]!.text;
+  const inputs = Object.keys(result.metafile.inputs)
+    .filter((p) => !p.includes(":") || /^[a-zA-Z]:/.test(p))
+    .map((p) => (p.startsWith("/") ? p : `${config.rootDir}/${p}`));
+  return { code, inputs, buildMs: performance.now() - t0 };
+}
+
+/** `cloudflare:*` are provided by the runtime; Node built-ins too, but only with nodejs_compat. */
+function runtimeModules(config: AppConfig): esbuild.Plugin {
+  return {
+    name: "ledge-runtime-modules",
+    setup(b) {
+      b.onResolve({ filter: /^cloudflare:/ }, (args) => ({ path: args.path, external: true }));
+      b.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) => {
+        if (!NODE_BUILTINS.has(args.path)) return undefined;
+        if (config.nodejsCompat) return { path: args.path, external: true };
+        return {
+          errors: [
+            {
+              text: `Could not resolve "${args.path}": Node.js APIs need Node.js compatibility. Add "nodejs_compat" to compatibility_flags in ${relative(config.rootDir, config.configPath)} (or set compatibility_date to 2026-08-04 or later).`,
+            },
+          ],
+        };
+      });
+    },
+  };
+}
+
+function globToRegExp(glob: string): RegExp {
+  let re = "";
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === "*") {
+      if (glob[i + 1] === "*") {
+        i++;
+        if (glob[i + 1] === "/") {
+          i++;
+          re += "(?:.*/)?";
+        } else re += ".*";
+      } else re += "[^/]*";
+    } else if (c === "?") re += "[^/]";
+    else re += c.replace(/[.+^${}()|[\]\\]/g, "\\$&");
+  }
+  return new RegExp(`(?:^|/)${re}$`);
+}
+
+/** wrangler's `rules`: import `.txt`/`.html` as text, `.bin` as ArrayBuffer, `.wasm` as a Module. */
+function moduleRules(rules: ModuleRuleConfig[]): esbuild.Plugin {
+  const compiled = rules
+    .filter((r) => r.type === "Text" || r.type === "Data" || r.type === "CompiledWasm")
+    .map((r) => ({ type: r.type, res: r.globs.map(globToRegExp) }));
+  const typeOf = (path: string) => compiled.find((r) => r.res.some((re) => re.test(path)))?.type;
+  return {
+    name: "ledge-module-rules",
+    setup(b) {
+      b.onResolve({ filter: /\?module$/ }, async (args) => {
+        const r = await b.resolve(args.path.slice(0, -"?module".length), { resolveDir: args.resolveDir, kind: args.kind });
+        if (r.errors.length) return { errors: r.errors };
+        return { path: r.path, namespace: "ledge-rule", pluginData: "CompiledWasm" };
+      });
+      b.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.namespace === "ledge-rule" || args.pluginData === "ledge-skip") return undefined;
+        if (!/\.[a-zA-Z0-9]+$/.test(args.path)) return undefined;
+        const r = await b.resolve(args.path, { resolveDir: args.resolveDir, kind: args.kind, pluginData: "ledge-skip" });
+        if (r.errors.length || r.external) return undefined;
+        const type = typeOf(r.path);
+        if (!type) return undefined;
+        return { path: r.path, namespace: "ledge-rule", pluginData: type };
+      });
+      b.onLoad({ filter: /.*/, namespace: "ledge-rule" }, async (args) => {
+        const bytes = await readFile(args.path);
+        const type = args.pluginData as string;
+        if (type === "Text") return { contents: `export default ${JSON.stringify(bytes.toString("utf8"))};`, loader: "js" };
+        const b64 = JSON.stringify(bytes.toString("base64"));
+        const decode = `(() => { const s = atob(${b64}); const u = new Uint8Array(s.length); for (let i = 0; i < s.length; i++) u[i] = s.charCodeAt(i); return u; })()`;
+        if (type === "Data") return { contents: `export default ${decode}.buffer;`, loader: "js" };
+        return { contents: `export default new WebAssembly.Module(${decode});`, loader: "js" };
+      });
+    },
+  };
+}
+
+function formatBuildFailure(err: unknown, root: string): string {
+  const failure = err as { errors?: esbuild.Message[] };
+  if (!failure.errors?.length) return `Build failed: ${(err as Error).message}`;
+  const lines = failure.errors.map((m) => {
+    const loc = m.location ? `${relative(root, m.location.file) || m.location.file}:${m.location.line}:${m.location.column + 1}: ` : "";
+    const src = m.location?.lineText ? `\n    ${m.location.lineText}` : "";
+    return `${loc}${m.text}${src}`;
+  });
+  return `Build failed with ${lines.length} error${lines.length === 1 ? "" : "s"}:\n${lines.join("\n")}`;
+}

@@ -1,0 +1,60 @@
+/**
+ * `ledge` command line. Each command is one module with its help text and handler; this file only
+ * dispatches. User mistakes are printed as one clear message without a stack, exit code 1.
+ */
+import process from "node:process";
+import { LedgeError } from "../shared/errors.js";
+
+const VERSION = "0.1.0";
+
+const HELP = `ledge ${VERSION} — run Cloudflare Workers + Durable Objects projects on your own machines
+
+Usage: ledge <command> [options]
+
+Commands:
+  dev [DIR]        Serve the project in DIR (default: .) and reload on every change
+  serve [DIR]      Serve the project without watching (production on one machine)
+  kv ...           Read and write KV namespaces (like wrangler kv): key put|get|list|delete, bulk put|delete
+
+Run "ledge <command> --help" for a command's options.
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case undefined:
+    case "-h":
+    case "--help":
+    case "help":
+      process.stdout.write(HELP);
+      return 0;
+    case "-v":
+    case "--version":
+      process.stdout.write(`${VERSION}\n`);
+      return 0;
+    case "dev":
+    case "serve": {
+      const { serveCommand } = await import("./serve.js");
+      return serveCommand(rest, { watch: cmd === "dev" });
+    }
+    case "kv": {
+      const { kvCommand } = await import("./kv.js");
+      return kvCommand(rest);
+    }
+    default:
+      process.stderr.write(`Unknown command "${cmd}".\n\n${HELP}`);
+      return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== -1) process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof LedgeError && err.kind === "user") process.stderr.write(`✘ ${err.message}\n`);
+    else if (err instanceof Error && err.name === "ConfigError") process.stderr.write(`✘ ${err.message}\n`);
+    else process.stderr.write(`✘ ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

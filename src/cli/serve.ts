@@ -1,0 +1,182 @@
+/**
+ * `ledge dev` and `ledge serve`: load the config, bundle, start the node and its front door.
+ * `dev` also watches the project and reloads on every change: a new generation of isolates takes
+ * new requests while in-flight ones finish on the old one; a broken build or config is reported
+ * and the last good version keeps serving.
+ */
+import { mkdirSync, watch, type FSWatcher } from "node:fs";
+import { isAbsolute, join, resolve, sep } from "node:path";
+import process from "node:process";
+import { parseArgs } from "node:util";
+import { bundle } from "../bundle/index.js";
+import { formatConfigWarnings, loadConfig, parseVarFlag, type AppConfig, type ConfigOverrides } from "../config/index.js";
+import { startKvPurger } from "../kv/index.js";
+import { LedgeNode } from "../runtime/node.js";
+import { FrontDoor } from "../server/front-door.js";
+import { AccessLog } from "../server/access-log.js";
+import { errorMessage, LedgeError } from "../shared/errors.js";
+
+const HELP = `Usage: ledge dev|serve [DIR] [options]
+
+Options:
+  --port N               Port to listen on (default 8787; 0 picks a free one)
+  --host ADDR            Address to listen on (default 127.0.0.1)
+  --persist-to DIR       Where state lives (default DIR/.ledge/state)
+  --var KEY:VALUE        Set or override a var (repeatable)
+  --env NAME             Use the [env.NAME] section of the config
+  -c, --config FILE      Config file (default: wrangler.json, wrangler.jsonc or wrangler.toml in DIR)
+  --isolates N           Isolates per app (default: one per core)
+  --durability LEVEL     Object storage commits: full (fsync, survives power loss; default) or
+                         normal (survives a crash of the process, not of the machine)
+  --colo NAME            Region name reported as request.cf.colo (default LDG)
+  --object-idle-ms MS    Evict an idle Durable Object after MS (default 70000)
+  --hibernate-ms MS      Evict an idle object that only holds hibernatable sockets after MS (default 10000)
+  --no-access-log        Do not print one line per request
+  --test-scheduled       Serve /__scheduled?cron=... (always on in dev)
+`;
+
+export async function serveCommand(argv: string[], opts: { watch: boolean }): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      port: { type: "string", default: "8787" },
+      host: { type: "string", default: "127.0.0.1" },
+      "persist-to": { type: "string" },
+      var: { type: "string", multiple: true },
+      env: { type: "string" },
+      config: { type: "string", short: "c" },
+      isolates: { type: "string" },
+      durability: { type: "string", default: "full" },
+      colo: { type: "string", default: "LDG" },
+      "object-idle-ms": { type: "string", default: "70000" },
+      "hibernate-ms": { type: "string", default: "10000" },
+      "no-access-log": { type: "boolean", default: false },
+      "test-scheduled": { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const dir = resolve(positionals[0] ?? ".");
+  const overrides: ConfigOverrides = { env: values.env, configPath: values.config ? resolve(values.config) : undefined };
+  if (values.var) overrides.vars = Object.fromEntries(values.var.map(parseVarFlag));
+  const port = intOption("--port", values.port, 0, 65535);
+  const durability = values.durability;
+  if (durability !== "full" && durability !== "normal") throw new LedgeError("LEDGE_CLI", `--durability must be "full" or "normal", not "${durability}"`);
+
+  const config = await loadConfig(overrides.configPath ?? dir, overrides);
+  const warnings = formatConfigWarnings(config);
+  if (warnings) process.stderr.write(warnings + "\n");
+  const persistDir = values["persist-to"]
+    ? isAbsolute(values["persist-to"]) ? values["persist-to"] : resolve(values["persist-to"])
+    : join(config.rootDir, ".ledge", "state");
+  mkdirSync(persistDir, { recursive: true });
+
+  const log = (line: string) => process.stderr.write(line + "\n");
+  const node = new LedgeNode({
+    persistDir,
+    colo: values.colo,
+    dev: opts.watch,
+    durability,
+    objectIdleMs: intOption("--object-idle-ms", values["object-idle-ms"], 1, 2 ** 31 - 1),
+    hibernateIdleMs: intOption("--hibernate-ms", values["hibernate-ms"], 1, 2 ** 31 - 1),
+    cacheMaxBytes: 512 * 1024 * 1024,
+    poolSize: values.isolates ? intOption("--isolates", values.isolates, 1, 64) : undefined,
+    drainMs: opts.watch ? 5_000 : 30_000,
+    log,
+  });
+  const front = new FrontDoor({
+    node,
+    host: values.host,
+    port,
+    dev: opts.watch,
+    colo: values.colo,
+    accessLog: new AccessLog(process.stdout, !values["no-access-log"]),
+    testScheduled: opts.watch || values["test-scheduled"],
+  });
+
+  let inputs: string[] = [];
+  try {
+    const built = await bundle(config);
+    inputs = built.inputs;
+    await node.deploy(config, built.code);
+  } catch (err) {
+    if (!opts.watch) throw err;
+    log(`✘ ${errorMessage(err)}\n  Waiting for changes…`);
+  }
+  node.start();
+  const purger = startKvPurger(persistDir, {});
+  const addr = await front.listen();
+  process.stdout.write(`Ready on http://${addr.address}:${addr.port}\n`);
+
+  let watcher: FSWatcher | null = null;
+  if (opts.watch) watcher = watchProject(config, overrides, node, log, () => inputs, (i) => (inputs = i));
+
+  await new Promise<void>((resolveStop) => {
+    const stop = () => resolveStop();
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+  watcher?.close();
+  purger.stop();
+  await front.close();
+  await node.stop();
+  return 0;
+}
+
+function intOption(name: string, raw: string, min: number, max: number): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new LedgeError("LEDGE_CLI", `${name} must be a whole number between ${min} and ${max}, not "${raw}"`);
+  }
+  return n;
+}
+
+const IGNORED = [`${sep}node_modules${sep}`, `${sep}.ledge${sep}`, `${sep}.wrangler${sep}`, `${sep}.git${sep}`];
+
+function watchProject(
+  first: AppConfig,
+  overrides: ConfigOverrides,
+  node: LedgeNode,
+  log: (l: string) => void,
+  getInputs: () => string[],
+  setInputs: (i: string[]) => void,
+): FSWatcher {
+  let timer: NodeJS.Timeout | null = null;
+  let running = false;
+  let again = false;
+  const reload = async () => {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = true;
+    const t0 = performance.now();
+    try {
+      const config = await loadConfig(overrides.configPath ?? first.rootDir, overrides);
+      const built = await bundle(config);
+      setInputs(built.inputs);
+      await node.deploy(config, built.code);
+      log(`⎔ Reloaded ${config.name} in ${(performance.now() - t0).toFixed(0)} ms`);
+    } catch (err) {
+      log(`✘ ${errorMessage(err)}\n  Still serving the last good version; waiting for changes…`);
+    } finally {
+      running = false;
+      if (again) {
+        again = false;
+        void reload();
+      }
+    }
+  };
+  const watcher = watch(first.rootDir, { recursive: true }, (_event, file) => {
+    if (!file) return;
+    const full = join(first.rootDir, file.toString());
+    if (IGNORED.some((p) => full.includes(p)) && !getInputs().includes(full)) return;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => void reload(), 60);
+  });
+  return watcher;
+}

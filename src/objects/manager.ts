@@ -1,0 +1,371 @@
+/**
+ * The Durable Objects living in one isolate: at most one instance per id, created on the first
+ * event, fed one event at a time through a mailbox, evicted when idle.
+ *
+ * Gates. Storage calls never yield to the event loop (see src/storage), and every event starts in
+ * its own macrotask (`setImmediate` between deliveries), so while an object awaits its own storage
+ * no other event can start: that is the input gate. Results, RPC returns and WebSocket sends wait
+ * for `storage.whenDurable()`: that is the output gate. `blockConcurrencyWhile` holds the mailbox.
+ */
+import { setImmediate, setTimeout, clearTimeout } from "node:timers";
+import { invocation, settleWaitUntil, type InvocationState } from "../runtime/isolate/context.js";
+import { kHibernation, type WebSocket } from "../runtime/isolate/websocket.js";
+import { DurableObject } from "../runtime/isolate/workers-module.js";
+import type { ObjectAddress } from "../runtime/protocol.js";
+import { DurableObjectId } from "./id.js";
+import { DurableObjectState, type HibernationState } from "./state.js";
+
+export interface StorageHandle {
+  whenDurable(): Promise<void>;
+  close(): void;
+  getAlarm(): Promise<number | null>;
+  deleteAlarm(): Promise<void>;
+}
+
+export interface ObjectClassInfo {
+  className: string;
+  storageKind: "sqlite" | "kv";
+  ctor: new (state: DurableObjectState, env: unknown) => Record<string, unknown>;
+}
+
+export interface ObjectManagerOptions {
+  env: Record<string, unknown>;
+  classOf(className: string): ObjectClassInfo | undefined;
+  openStorage(address: ObjectAddress, info: ObjectClassInfo): StorageHandle;
+  idleMs: number;
+  hibernateIdleMs: number;
+  logError(err: unknown, where: string): void;
+}
+
+export type ObjectEvent =
+  | { kind: "fetch"; request: Request }
+  | { kind: "rpc"; method: string; args: unknown[] }
+  | { kind: "alarm"; retryCount: number; scheduledTime: number }
+  | { kind: "ws-message"; ws: WebSocket; data: string | ArrayBuffer }
+  | { kind: "ws-close"; ws: WebSocket; code: number; reason: string; wasClean: boolean }
+  | { kind: "ws-error"; ws: WebSocket; error: Error };
+
+interface Job {
+  event: ObjectEvent;
+  reqId: string;
+  resolve(v: unknown): void;
+  reject(e: unknown): void;
+}
+
+/** Names an RPC caller may not invoke: lifecycle handlers and Object.prototype members. */
+const NOT_RPC = new Set(["constructor", "fetch", "alarm", "webSocketMessage", "webSocketClose", "webSocketError", "ctx", "env"]);
+
+export function objectKey(a: ObjectAddress): string {
+  return `${a.app}\u0000${a.className}\u0000${a.id}`;
+}
+
+class ObjectEntry {
+  instance: Record<string, unknown> | null = null;
+  storage: StorageHandle | null = null;
+  mailbox: Job[] = [];
+  blocked = 0;
+  running = 0;
+  pumpScheduled = false;
+  idleTimer: NodeJS.Timeout | null = null;
+  /** Non-hibernatable sockets accepted inside the object: they pin it in memory. */
+  pinned = new Set<WebSocket>();
+  gone = false;
+  constructor(
+    readonly key: string,
+    readonly address: ObjectAddress,
+    readonly info: ObjectClassInfo,
+  ) {}
+}
+
+export class ObjectManager {
+  readonly #entries = new Map<string, ObjectEntry>();
+  readonly #hibernation = new Map<string, HibernationState>();
+  readonly #opts: ObjectManagerOptions;
+  #enabled: boolean;
+  #waiting: (() => void)[] = [];
+
+  constructor(opts: ObjectManagerOptions, enabled: boolean) {
+    this.#opts = opts;
+    this.#enabled = enabled;
+  }
+
+  /** Objects of a new app generation wait until the old generation's instances are gone. */
+  enable(): void {
+    this.#enabled = true;
+    for (const fn of this.#waiting.splice(0)) fn();
+  }
+
+  get liveCount(): number {
+    return this.#entries.size;
+  }
+
+  get busy(): boolean {
+    for (const e of this.#entries.values()) if (e.running > 0 || e.mailbox.length > 0) return true;
+    return false;
+  }
+
+  async dispatch(address: ObjectAddress, event: ObjectEvent, reqId: string): Promise<unknown> {
+    if (!this.#enabled) await new Promise<void>((r) => this.#waiting.push(r));
+    const entry = this.#entry(address);
+    return new Promise((resolve, reject) => {
+      entry.mailbox.push({ event, reqId, resolve, reject });
+      this.#schedule(entry);
+    });
+  }
+
+  /** An event for a hibernatable socket; wakes the object unless the auto-response answers it. */
+  socketEvent(ws: WebSocket, event: ObjectEvent): void {
+    const rec = ws[kHibernation]!;
+    const address = rec.address;
+    const h = this.#hibernation.get(rec.objectKey);
+    if (event.kind === "ws-message" && h?.autoResponse && event.data === h.autoResponse.request) {
+      ws.sendDirect(h.autoResponse.response);
+      rec.autoResponseAt = new Date();
+      return;
+    }
+    if (event.kind === "ws-close") h?.sockets.delete(ws);
+    this.dispatch(address, event, `ws-${ws.wsId}`).catch((err) => this.#opts.logError(err, "webSocket handler"));
+    if (h && h.sockets.size === 0 && !this.#entries.has(rec.objectKey)) this.#hibernation.delete(rec.objectKey);
+  }
+
+  #entry(address: ObjectAddress): ObjectEntry {
+    const key = objectKey(address);
+    let e = this.#entries.get(key);
+    if (e) {
+      if (address.name && !e.address.name) e.address.name = address.name;
+      return e;
+    }
+    const info = this.#opts.classOf(address.className);
+    if (!info) throw new TypeError(`No Durable Object class "${address.className}" is exported by this app`);
+    e = new ObjectEntry(key, { ...address }, info);
+    this.#entries.set(key, e);
+    this.#construct(e);
+    return e;
+  }
+
+  #construct(e: ObjectEntry): void {
+    const id = new DurableObjectId(e.address.id, e.address.name);
+    const state = new DurableObjectState(id, {
+      objectKey: e.key,
+      address: e.address,
+      storage: () => this.#storage(e),
+      blockConcurrencyWhile: (fn) => this.#block(e, fn),
+      abort: (reason) => {
+        const err = reason instanceof Error ? reason : new Error(reason === undefined ? "Durable Object was aborted" : String(reason));
+        this.#reset(e, err);
+        throw err;
+      },
+      hibernation: () => this.#hibernationOf(e.key),
+      gate: () => this.#gate(e),
+    });
+    const st: InvocationState = { reqId: "ctor", waitUntil: [], objectKey: e.key };
+    try {
+      e.instance = invocation.run(st, () => new e.info.ctor(state, this.#opts.env));
+    } catch (err) {
+      markRemote(err);
+      this.#reset(e, err);
+    }
+  }
+
+  #storage(e: ObjectEntry): StorageHandle {
+    if (e.gone) throw new Error("This Durable Object instance was reset; its storage is no longer reachable");
+    if (!e.storage) e.storage = this.#opts.openStorage(e.address, e.info);
+    return e.storage;
+  }
+
+  #hibernationOf(key: string): HibernationState {
+    let h = this.#hibernation.get(key);
+    if (!h) {
+      h = { sockets: new Set(), autoResponse: null, eventTimeoutMs: null };
+      this.#hibernation.set(key, h);
+    }
+    return h;
+  }
+
+  #gate(e: ObjectEntry): (fn: () => void) => void {
+    return (fn) => {
+      const s = e.storage;
+      if (!s) return fn();
+      s.whenDurable().then(fn, () => {});
+    };
+  }
+
+  async #block<T>(e: ObjectEntry, fn: () => Promise<T> | T): Promise<T> {
+    e.blocked++;
+    try {
+      return await fn();
+    } catch (err) {
+      markRemote(err);
+      this.#reset(e, err);
+      throw err;
+    } finally {
+      e.blocked--;
+      this.#schedule(e);
+    }
+  }
+
+  #schedule(e: ObjectEntry): void {
+    if (e.pumpScheduled || e.gone) return;
+    e.pumpScheduled = true;
+    setImmediate(() => {
+      e.pumpScheduled = false;
+      this.#pump(e);
+    });
+  }
+
+  #pump(e: ObjectEntry): void {
+    if (e.gone || e.blocked > 0) return;
+    const job = e.mailbox.shift();
+    if (!job) return;
+    if (e.mailbox.length > 0) this.#schedule(e);
+    this.#run(e, job);
+  }
+
+  async #run(e: ObjectEntry, job: Job): Promise<void> {
+    e.running++;
+    if (e.idleTimer) {
+      clearTimeout(e.idleTimer);
+      e.idleTimer = null;
+    }
+    const st: InvocationState = { reqId: job.reqId, waitUntil: [], objectKey: e.key };
+    try {
+      const result = await invocation.run(st, () => this.#invoke(e, job.event));
+      if (e.storage) await e.storage.whenDurable();
+      job.resolve(result);
+    } catch (err) {
+      markRemote(err);
+      if (e.storage && !e.gone) {
+        // A failed commit breaks the object: the caller sees the error and the next event gets a
+        // fresh instance that reads storage again.
+        try {
+          await e.storage.whenDurable();
+        } catch (commitErr) {
+          this.#reset(e, commitErr);
+          job.reject(commitErr);
+          return;
+        }
+      }
+      job.reject(err);
+    } finally {
+      e.running--;
+      void settleWaitUntil(st, (err) => this.#opts.logError(err, "ctx.waitUntil"));
+      this.#maybeIdle(e);
+    }
+  }
+
+  async #invoke(e: ObjectEntry, ev: ObjectEvent): Promise<unknown> {
+    const obj = e.instance;
+    if (!obj) throw new Error("Durable Object failed to start");
+    switch (ev.kind) {
+      case "fetch": {
+        const fetch = obj.fetch;
+        if (typeof fetch !== "function") throw new TypeError("Handler does not export a fetch() function.");
+        const res = await fetch.call(obj, ev.request);
+        if (!(res instanceof Response)) {
+          throw new TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.");
+        }
+        return res;
+      }
+      case "rpc": {
+        if (!(obj instanceof DurableObject)) {
+          throw new TypeError(
+            "The receiving Durable Object does not support RPC, because its class was not declared with `extends DurableObject`.",
+          );
+        }
+        const member = NOT_RPC.has(ev.method) || ev.method.startsWith("#") ? undefined : obj[ev.method];
+        if (member === undefined || ev.method in Object.prototype) {
+          throw new TypeError(`The RPC receiver does not implement the method "${ev.method}".`);
+        }
+        if (typeof member !== "function") return member;
+        return await (member as (...a: unknown[]) => unknown).apply(obj, ev.args);
+      }
+      case "alarm": {
+        const alarm = obj.alarm;
+        if (typeof alarm === "function") {
+          await alarm.call(obj, { retryCount: ev.retryCount, isRetry: ev.retryCount > 0 });
+        }
+        const storage = this.#storage(e);
+        // Clear the alarm unless the handler set a new one while it ran.
+        if ((await storage.getAlarm()) === ev.scheduledTime) await storage.deleteAlarm();
+        return undefined;
+      }
+      case "ws-message": {
+        const fn = obj.webSocketMessage;
+        if (typeof fn === "function") await fn.call(obj, ev.ws, ev.data);
+        return undefined;
+      }
+      case "ws-close": {
+        const fn = obj.webSocketClose;
+        if (typeof fn === "function") await fn.call(obj, ev.ws, ev.code, ev.reason, ev.wasClean);
+        return undefined;
+      }
+      case "ws-error": {
+        const fn = obj.webSocketError;
+        if (typeof fn === "function") await fn.call(obj, ev.ws, ev.error);
+        return undefined;
+      }
+    }
+  }
+
+  /** Records a standard (non-hibernatable) socket accepted inside the object: it pins the object. */
+  pin(key: string, ws: WebSocket): void {
+    const e = this.#entries.get(key);
+    if (!e) return;
+    e.pinned.add(ws);
+    ws.addEventListener("close", () => {
+      e.pinned.delete(ws);
+      this.#maybeIdle(e);
+    });
+  }
+
+  #maybeIdle(e: ObjectEntry): void {
+    if (e.gone || e.running > 0 || e.mailbox.length > 0 || e.blocked > 0 || e.pinned.size > 0) return;
+    const h = this.#hibernation.get(e.key);
+    const hibernatable = h !== undefined && h.sockets.size > 0;
+    const ms = hibernatable ? this.#opts.hibernateIdleMs : this.#opts.idleMs;
+    if (e.idleTimer) clearTimeout(e.idleTimer);
+    e.idleTimer = setTimeout(() => this.#evict(e), ms);
+    e.idleTimer.unref();
+  }
+
+  #evict(e: ObjectEntry): void {
+    if (e.running > 0 || e.mailbox.length > 0) return;
+    this.#drop(e);
+  }
+
+  #reset(e: ObjectEntry, err: unknown): void {
+    if (e.gone) return;
+    this.#drop(e);
+    for (const job of e.mailbox.splice(0)) job.reject(err);
+  }
+
+  #drop(e: ObjectEntry): void {
+    e.gone = true;
+    if (e.idleTimer) clearTimeout(e.idleTimer);
+    if (this.#entries.get(e.key) === e) this.#entries.delete(e.key);
+    const h = this.#hibernation.get(e.key);
+    if (h && h.sockets.size === 0) this.#hibernation.delete(e.key);
+    try {
+      e.storage?.close();
+    } catch (err) {
+      this.#opts.logError(err, "closing object storage");
+    }
+    e.storage = null;
+    e.instance = null;
+  }
+
+  /** Closes every object's storage (isolate shutting down). */
+  closeAll(): void {
+    for (const e of [...this.#entries.values()]) this.#drop(e);
+  }
+}
+
+function markRemote(err: unknown): void {
+  if (err && typeof err === "object") {
+    try {
+      (err as { remote?: boolean }).remote = true;
+    } catch {
+      // Frozen errors keep their own flags.
+    }
+  }
+}

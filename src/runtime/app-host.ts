@@ -1,0 +1,237 @@
+/**
+ * One app on this node: its pool of isolates (a "generation" per version of its code), picking an
+ * isolate per request, replacing isolates that die, and swapping generations on reload.
+ *
+ * Reload keeps "one live instance per object": the new generation serves stateless requests at
+ * once, but its Durable Objects start only after every isolate of the old generation has finished
+ * its in-flight work and exited.
+ */
+import { MessageChannel, type MessagePort } from "node:worker_threads";
+import type { AppConfig } from "../config/types.js";
+import { LocalDirectory } from "../objects/directory.js";
+import { IsolateHandle, type FetchSink, type IsolateEvents } from "./isolate-handle.js";
+import type { HostToIsolate, IsolateInit, ObjectCall, ObjectAddress, SerializedError, SerializedRequest } from "./protocol.js";
+
+export interface AppRuntimeOptions {
+  persistDir: string;
+  colo: string;
+  dev: boolean;
+  durability: "full" | "normal";
+  objectIdleMs: number;
+  hibernateIdleMs: number;
+  cacheMaxBytes: number;
+  /** Isolates per app (stateless requests are spread over them; objects are placed by id hash). */
+  poolSize: number;
+  /** How long a draining generation may take to finish in-flight work before it is terminated. */
+  drainMs: number;
+}
+
+export interface IsolateProvider {
+  takeIsolate(memoryMb: number): IsolateHandle;
+  events: IsolateEvents;
+  log(line: string): void;
+}
+
+class Generation {
+  readonly isolates: IsolateHandle[] = [];
+  rr = 0;
+  constructor(
+    readonly seq: number,
+    readonly config: AppConfig,
+    readonly code: string,
+  ) {}
+}
+
+export class AppHost {
+  readonly name: string;
+  #gen: Generation | null = null;
+  #seq = 0;
+  #opts: AppRuntimeOptions;
+  #provider: IsolateProvider;
+  #directory: LocalDirectory;
+  /** Old generations still draining; objects of the current one wait for them. */
+  #draining = new Set<Promise<void>>();
+  lastStartMs = 0;
+
+  constructor(name: string, opts: AppRuntimeOptions, provider: IsolateProvider) {
+    this.name = name;
+    this.#opts = opts;
+    this.#provider = provider;
+    this.#directory = new LocalDirectory(() => this.#gen?.isolates.length ?? 1);
+  }
+
+  get config(): AppConfig | undefined {
+    return this.#gen?.config;
+  }
+
+  get isolates(): readonly IsolateHandle[] {
+    return this.#gen?.isolates ?? [];
+  }
+
+  /** Starts a generation for `code`; resolves when every isolate evaluated it, rejects on error. */
+  async deploy(config: AppConfig, code: string): Promise<void> {
+    const gen = new Generation(++this.#seq, config, code);
+    const size = Math.max(1, this.#opts.poolSize);
+    const objectsEnabled = this.#draining.size === 0 && this.#gen === null;
+    const handles: IsolateHandle[] = [];
+    for (let i = 0; i < size; i++) handles.push(this.#provider.takeIsolate(config.limits.memoryMb));
+    const channels = pairChannels(size);
+    handles.forEach((h, i) => {
+      h.init(this.#initFor(gen, i, objectsEnabled), channels[i]!, this.#provider.events);
+      gen.isolates.push(h);
+    });
+    try {
+      const ready = await Promise.all(handles.map((h) => h.ready));
+      this.lastStartMs = Math.max(...ready.map((r) => r.startMs));
+    } catch (err) {
+      for (const h of handles) h.kill({ name: "Error", message: "start-up failed" });
+      throw err;
+    }
+    const old = this.#gen;
+    this.#gen = gen;
+    if (old) this.#retire(old, gen);
+  }
+
+  #initFor(gen: Generation, poolIndex: number, objectsEnabled: boolean): IsolateInit {
+    const o = this.#opts;
+    return {
+      isolateId: "",
+      poolIndex,
+      poolSize: Math.max(1, o.poolSize),
+      appName: this.name,
+      code: gen.code,
+      config: gen.config,
+      persistDir: o.persistDir,
+      colo: o.colo,
+      dev: o.dev,
+      objectsEnabled,
+      durability: o.durability,
+      objectIdleMs: o.objectIdleMs,
+      hibernateIdleMs: o.hibernateIdleMs,
+      cacheMaxBytes: o.cacheMaxBytes,
+    };
+  }
+
+  /** Lets the old generation finish its work, stops it, then lets the new one start objects. */
+  #retire(old: Generation, next: Generation): void {
+    const drained = (async () => {
+      await Promise.all(old.isolates.map((h) => drainIsolate(h, this.#opts.drainMs)));
+    })();
+    this.#draining.add(drained);
+    void drained.finally(() => {
+      this.#draining.delete(drained);
+      if (this.#draining.size === 0 && this.#gen === next) {
+        for (const h of next.isolates) h.post({ t: "objects-enable" });
+      }
+    });
+  }
+
+  /** Picks the isolate with the least work, round-robin among equals. */
+  #pick(): IsolateHandle | undefined {
+    const gen = this.#gen;
+    if (!gen) return undefined;
+    const list = gen.isolates;
+    const n = list.length;
+    let best: IsolateHandle | undefined;
+    for (let k = 0; k < n; k++) {
+      const h = list[(gen.rr + k) % n]!;
+      if (h.dead) continue;
+      if (!best || h.inflight < best.inflight) best = h;
+      if (h.inflight === 0) break;
+    }
+    gen.rr = (gen.rr + 1) % n;
+    return best;
+  }
+
+  fetch(req: SerializedRequest, reqId: string, sink: FetchSink): { isolate: IsolateHandle; rid: number } | null {
+    const h = this.#pick();
+    if (!h) {
+      sink.fail({ name: "Error", message: `App ${this.name} has no running isolate`, code: "LEDGE_NO_ISOLATE" }, 503);
+      return null;
+    }
+    return { isolate: h, rid: h.fetch({ reqId, req }, sink) };
+  }
+
+  async run(msg: Extract<HostToIsolate, { t: "scheduled" }>): Promise<{ ok: boolean; error?: SerializedError; noRetry?: boolean }> {
+    const h = this.#pick();
+    if (!h) return { ok: false, error: { name: "Error", message: "no running isolate" } };
+    return h.run(msg);
+  }
+
+  #objectIsolate(a: ObjectAddress): IsolateHandle | undefined {
+    const gen = this.#gen;
+    if (!gen) return undefined;
+    return gen.isolates[this.#directory.locate(a.app, a.className, a.id).poolIndex];
+  }
+
+  async alarm(msg: Extract<HostToIsolate, { t: "alarm" }>): Promise<{ ok: boolean; error?: SerializedError }> {
+    const h = this.#objectIsolate(msg.target);
+    if (!h || h.dead) return { ok: false, error: { name: "Error", message: "object's isolate is not running" } };
+    return h.run(msg);
+  }
+
+  async objectCall(call: ObjectCall): Promise<{ ok: boolean; value?: unknown; error?: SerializedError }> {
+    const h = this.#objectIsolate(call.target);
+    if (!h || h.dead) return { ok: false, error: { name: "Error", message: `App ${this.name} is not running`, retryable: true } };
+    return h.call({ t: "object-call", rid: 0, call });
+  }
+
+  /** Replaces an isolate of the current generation that died (CPU limit, memory limit, crash). */
+  replace(dead: IsolateHandle): void {
+    const gen = this.#gen;
+    if (!gen) return;
+    const idx = gen.isolates.indexOf(dead);
+    if (idx < 0) return;
+    const fresh = this.#provider.takeIsolate(gen.config.limits.memoryMb);
+    const peers: (MessagePort | null)[] = gen.isolates.map(() => null);
+    gen.isolates.forEach((other, j) => {
+      if (j === idx || other.dead) return;
+      const { port1, port2 } = new MessageChannel();
+      peers[j] = port1;
+      other.post({ t: "peer", poolIndex: idx, port: port2 }, [port2]);
+    });
+    fresh.init(this.#initFor(gen, idx, this.#draining.size === 0), peers, this.#provider.events);
+    gen.isolates[idx] = fresh;
+    fresh.ready.catch((err: SerializedError) => this.#provider.log(`[${this.name}] replacement isolate failed to start: ${err.message}`));
+  }
+
+  async stop(): Promise<void> {
+    const gen = this.#gen;
+    this.#gen = null;
+    if (gen) await Promise.all(gen.isolates.map((h) => drainIsolate(h, this.#opts.drainMs)));
+    await Promise.all(this.#draining);
+  }
+}
+
+/** Full mesh of MessageChannels: `result[i][j]` is isolate i's port to isolate j. */
+function pairChannels(n: number): (MessagePort | null)[][] {
+  const out: (MessagePort | null)[][] = Array.from({ length: n }, () => Array<MessagePort | null>(n).fill(null));
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      const { port1, port2 } = new MessageChannel();
+      out[i]![j] = port1;
+      out[j]![i] = port2;
+    }
+  }
+  return out;
+}
+
+async function drainIsolate(h: IsolateHandle, timeoutMs: number): Promise<void> {
+  if (h.dead) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    const onMsg = (msg: { t: string }) => {
+      if (msg.t === "idle") {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    h.worker.on("message", onMsg);
+    h.worker.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    h.post({ t: "drain" });
+  });
+  await h.worker.terminate();
+}

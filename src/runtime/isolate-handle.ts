@@ -1,0 +1,226 @@
+/**
+ * The host's handle on one app isolate (a worker thread): starts it, sends it events, matches
+ * replies to requests, and watches it. An isolate that stops answering pings while it has work
+ * for longer than the app's CPU limit is terminated; so is one that runs out of heap (V8 stops it).
+ */
+import { Worker, type MessagePort } from "node:worker_threads";
+import { fileURLToPath } from "node:url";
+import type { HostToIsolate, IsolateInit, IsolateToHost, SerializedError, SerializedResponse } from "./protocol.js";
+
+const WORKER_PATH = fileURLToPath(new URL("./isolate/worker.js", import.meta.url));
+
+export interface FetchSink {
+  response(res: SerializedResponse): void;
+  chunk(data: ArrayBuffer): void;
+  end(error?: SerializedError): void;
+  /** The request failed before a response: `status` 503 when the isolate was killed. */
+  fail(error: SerializedError, status: number): void;
+}
+
+type Pending =
+  | { kind: "fetch"; sink: FetchSink; streaming: boolean }
+  | { kind: "done"; resolve(v: { ok: boolean; error?: SerializedError; noRetry?: boolean }): void }
+  | { kind: "call"; resolve(v: { ok: boolean; value?: unknown; error?: SerializedError }): void };
+
+export interface IsolateEvents {
+  message(isolate: IsolateHandle, msg: IsolateToHost): void;
+  exit(isolate: IsolateHandle, reason: SerializedError): void;
+}
+
+let nextIsolate = 0;
+
+export class IsolateHandle {
+  readonly id: string;
+  readonly worker: Worker;
+  /** Resolves when the isolate evaluated the app's code; rejects with its start-up error. */
+  ready!: Promise<{ exports: string[]; startMs: number }>;
+  inflight = 0;
+  dead = false;
+  initialized = false;
+  poolIndex = -1;
+  #pending = new Map<number, Pending>();
+  #nextRid = 1;
+  #lastSign = Date.now();
+  #pingOutstanding = false;
+  #events: IsolateEvents | null = null;
+  #resolveReady!: (v: { exports: string[]; startMs: number }) => void;
+  #rejectReady!: (e: SerializedError) => void;
+  #exitReason: SerializedError | null = null;
+
+  /** Starts the thread; it loads the runtime and waits for `init` (so it can be pre-started). */
+  constructor(memoryMb: number) {
+    this.id = `${process.pid.toString(36)}${(++nextIsolate).toString(36)}`;
+    this.worker = new Worker(WORKER_PATH, {
+      resourceLimits: { maxOldGenerationSizeMb: memoryMb, maxYoungGenerationSizeMb: Math.min(32, Math.max(4, memoryMb / 8)) },
+      stdout: false,
+      stderr: false,
+    });
+    this.ready = new Promise((resolve, reject) => {
+      this.#resolveReady = resolve;
+      this.#rejectReady = reject;
+    });
+    this.ready.catch(() => {});
+    this.worker.on("message", (msg: IsolateToHost) => this.#onMessage(msg));
+    this.worker.on("error", (err: Error & { code?: string }) => {
+      this.#exitReason =
+        err.code === "ERR_WORKER_OUT_OF_MEMORY"
+          ? { name: "Error", message: "Worker exceeded its memory limit and was restarted", code: "LEDGE_MEMORY_LIMIT" }
+          : { name: err.name, message: err.message, stack: err.stack, code: err.code };
+    });
+    this.worker.on("exit", (code) => this.#onExit(code));
+  }
+
+  /** Hands the isolate its app. */
+  init(init: IsolateInit, peers: (MessagePort | null)[], events: IsolateEvents): void {
+    this.poolIndex = init.poolIndex;
+    this.#events = events;
+    this.initialized = true;
+    const transfer = peers.filter((p): p is MessagePort => p !== null);
+    this.worker.postMessage({ t: "init", init: { ...init, isolateId: this.id }, peers }, transfer);
+  }
+
+  post(msg: HostToIsolate, transfer?: (ArrayBuffer | MessagePort)[]): void {
+    if (this.dead) return;
+    this.worker.postMessage(msg, transfer);
+  }
+
+  fetch(msg: Omit<Extract<HostToIsolate, { t: "fetch" }>, "rid" | "t">, sink: FetchSink): number {
+    const rid = this.#begin({ kind: "fetch", sink, streaming: false });
+    const body = msg.req.body;
+    this.post({ t: "fetch", rid, reqId: msg.reqId, req: msg.req }, body ? [body] : undefined);
+    return rid;
+  }
+
+  cancel(rid: number): void {
+    this.post({ t: "cancel", rid });
+  }
+
+  run(msg: Extract<HostToIsolate, { t: "scheduled" } | { t: "alarm" }>): Promise<{ ok: boolean; error?: SerializedError; noRetry?: boolean }> {
+    return new Promise((resolve) => {
+      const rid = this.#begin({ kind: "done", resolve });
+      this.post({ ...msg, rid });
+    });
+  }
+
+  call(msg: Extract<HostToIsolate, { t: "object-call" }>): Promise<{ ok: boolean; value?: unknown; error?: SerializedError }> {
+    return new Promise((resolve) => {
+      const rid = this.#begin({ kind: "call", resolve });
+      this.post({ ...msg, rid });
+    });
+  }
+
+  #begin(p: Pending): number {
+    const rid = this.#nextRid++;
+    if (this.inflight === 0) this.#lastSign = Date.now();
+    this.inflight++;
+    this.#pending.set(rid, p);
+    if (this.dead) queueMicrotask(() => this.#failOne(rid, this.#exitReason ?? deadError()));
+    return rid;
+  }
+
+  #finish(rid: number): Pending | undefined {
+    const p = this.#pending.get(rid);
+    if (p) {
+      this.#pending.delete(rid);
+      this.inflight--;
+    }
+    return p;
+  }
+
+  #onMessage(msg: IsolateToHost): void {
+    this.#lastSign = Date.now();
+    switch (msg.t) {
+      case "response": {
+        const p = this.#pending.get(msg.rid);
+        if (p?.kind !== "fetch") return;
+        if (msg.res.stream) p.streaming = true;
+        else this.#finish(msg.rid);
+        p.sink.response(msg.res);
+        return;
+      }
+      case "chunk": {
+        const p = this.#pending.get(msg.rid);
+        if (p?.kind === "fetch") p.sink.chunk(msg.data);
+        return;
+      }
+      case "end": {
+        const p = this.#finish(msg.rid);
+        if (p?.kind === "fetch") p.sink.end(msg.error);
+        return;
+      }
+      case "error": {
+        const p = this.#finish(msg.rid);
+        if (p?.kind === "fetch") p.sink.fail(msg.error, msg.status ?? 500);
+        return;
+      }
+      case "done": {
+        const p = this.#finish(msg.rid);
+        if (p?.kind === "done") p.resolve({ ok: msg.ok, error: msg.error, noRetry: msg.noRetry });
+        return;
+      }
+      case "object-result": {
+        const p = this.#pending.get(msg.rid);
+        if (p?.kind === "call") {
+          this.#finish(msg.rid);
+          p.resolve({ ok: msg.ok, value: msg.value, error: msg.error });
+          return;
+        }
+        break;
+      }
+      case "pong":
+        this.#pingOutstanding = false;
+        return;
+      case "ready":
+        this.#resolveReady({ exports: msg.exports, startMs: msg.startMs });
+        return;
+      case "init-error":
+        this.#exitReason = msg.error;
+        this.#rejectReady(msg.error);
+        return;
+    }
+    this.#events?.message(this, msg);
+  }
+
+  /**
+   * Called by the node's watchdog. Returns true when the isolate has had work but no sign of life
+   * for longer than `limitMs`, which means user code is stuck in a synchronous loop.
+   */
+  overdue(now: number, limitMs: number): boolean {
+    if (this.dead || this.inflight === 0) return false;
+    if (now - this.#lastSign > limitMs) return true;
+    if (!this.#pingOutstanding && now - this.#lastSign > 100) {
+      this.#pingOutstanding = true;
+      this.post({ t: "ping", seq: now });
+    }
+    return false;
+  }
+
+  /** Stops the isolate; requests in flight fail with `reason` (503 for fetches). */
+  kill(reason: SerializedError): void {
+    if (this.dead) return;
+    this.#exitReason = reason;
+    void this.worker.terminate();
+  }
+
+  #failOne(rid: number, reason: SerializedError): void {
+    const p = this.#finish(rid);
+    if (!p) return;
+    if (p.kind === "fetch") {
+      if (p.streaming) p.sink.end(reason);
+      else p.sink.fail(reason, 503);
+    } else if (p.kind === "done") p.resolve({ ok: false, error: reason });
+    else p.resolve({ ok: false, error: reason });
+  }
+
+  #onExit(code: number): void {
+    this.dead = true;
+    const reason = this.#exitReason ?? { ...deadError(), message: `Isolate exited with code ${code}` };
+    this.#rejectReady(reason);
+    for (const rid of [...this.#pending.keys()]) this.#failOne(rid, reason);
+    this.#events?.exit(this, reason);
+  }
+}
+
+function deadError(): SerializedError {
+  return { name: "Error", message: "The isolate serving this request stopped", code: "LEDGE_ISOLATE_GONE" };
+}

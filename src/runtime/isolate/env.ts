@@ -1,0 +1,42 @@
+/**
+ * Builds the `env` object an app's handlers receive, from its config: vars and secrets, KV
+ * namespaces, Durable Object namespaces, and placeholders for bindings Ledge lacks.
+ */
+import type { AppConfig } from "../../config/types.js";
+import { KVNamespace, KvStore, kvDbPath } from "../../kv/index.js";
+import { DurableObjectNamespace, type ObjectRouter } from "../../objects/namespace.js";
+import { NotSupportedError } from "../../shared/errors.js";
+
+export interface EnvResources {
+  kvStores: KvStore[];
+}
+
+export function buildEnv(config: AppConfig, persistDir: string, router: ObjectRouter): { env: Record<string, unknown>; resources: EnvResources } {
+  const env: Record<string, unknown> = {};
+  const resources: EnvResources = { kvStores: [] };
+  for (const [k, v] of Object.entries(config.vars)) env[k] = v;
+  for (const kv of config.kvNamespaces) {
+    const store = new KvStore(kvDbPath(persistDir, kv.id));
+    resources.kvStores.push(store);
+    env[kv.binding] = new KVNamespace(store);
+  }
+  for (const b of config.durableObjects) {
+    env[b.name] = new DurableObjectNamespace(b.scriptName ?? config.name, b.className, router);
+  }
+  for (const s of config.services) env[s.binding] = unsupported(`Service bindings (${s.binding} → ${s.service})`);
+  for (const u of config.unsupportedBindings) env[u.binding] = unsupported(`${u.kind} bindings (${u.binding})`);
+  return { env, resources };
+}
+
+/** A binding that throws a clear error on first use rather than failing at start-up. */
+function unsupported(feature: string): unknown {
+  return new Proxy(
+    {},
+    {
+      get(_t, prop) {
+        if (typeof prop === "symbol" || prop === "then" || prop === "toJSON") return undefined;
+        throw new NotSupportedError(feature);
+      },
+    },
+  );
+}

@@ -1,0 +1,41 @@
+/**
+ * Shapes the isolate's global scope into the Workers one before user code runs: adds what Workers
+ * has and Node lacks, swaps in Workers' fetch classes, and removes Node's own globals unless the app
+ * has Node.js compatibility on.
+ *
+ * User code runs in the worker thread's main realm rather than a `node:vm` context: one realm
+ * means `instanceof Uint8Array`, `instanceof Response` and friends hold for every object user code
+ * touches, which a second realm breaks in many npm packages. Node's own globals cannot be deleted
+ * from that realm (Node's fetch and better-sqlite3 read `Buffer` and `process` as globals), so
+ * src/runtime/isolate/evaluate.ts hides them from the bundle lexically instead. This is not a
+ * security boundary against hostile code (neither is `node:vm`); the worker thread is the unit of
+ * isolation for memory, CPU and crashes.
+ */
+import { createConsole } from "./console.js";
+import { FixedLengthStream, HTMLRewriter, IdentityTransformStream, Request, Response, fetch, navigator, scheduler } from "./web.js";
+import { CloseEvent, ErrorEvent, WebSocket, WebSocketPair } from "./websocket.js";
+import { WebSocketRequestResponsePair } from "../../objects/state.js";
+
+export function installGlobals(opts: { appName: string; caches: unknown; binaryTypeBlob: boolean }): void {
+  const g = globalThis as Record<string, unknown>;
+  const define = (name: string, value: unknown) =>
+    Object.defineProperty(g, name, { value, writable: true, configurable: true, enumerable: false });
+
+  define("Request", Request);
+  define("Response", Response);
+  define("fetch", fetch);
+  define("WebSocket", WebSocket);
+  define("WebSocketPair", WebSocketPair);
+  define("WebSocketRequestResponsePair", WebSocketRequestResponsePair);
+  if (!("CloseEvent" in g)) define("CloseEvent", CloseEvent);
+  if (!("ErrorEvent" in g)) define("ErrorEvent", ErrorEvent);
+  define("navigator", navigator);
+  define("scheduler", scheduler);
+  define("IdentityTransformStream", IdentityTransformStream);
+  define("FixedLengthStream", FixedLengthStream);
+  define("HTMLRewriter", HTMLRewriter);
+  define("caches", opts.caches);
+  define("self", globalThis);
+  define("console", createConsole(opts.appName));
+  if (opts.binaryTypeBlob) (WebSocket.prototype as { binaryType: string }).binaryType = "blob";
+}

@@ -1,0 +1,142 @@
+/**
+ * Routes Durable Object calls from user code in this isolate to the object's home: this isolate's
+ * ObjectManager, another isolate of the same app (over a direct MessagePort), or the host (objects
+ * of another app on the node). Also serves calls arriving from elsewhere.
+ */
+import { join } from "node:path";
+import type { MessagePort } from "node:worker_threads";
+import { LocalDirectory, type ObjectDirectory } from "../../objects/directory.js";
+import { ObjectManager, type ObjectClassInfo } from "../../objects/manager.js";
+import type { ObjectRouter } from "../../objects/namespace.js";
+import { openObjectStorage } from "../../storage/index.js";
+import {
+  deserializeError,
+  type HostToIsolate,
+  type IsolateInit,
+  type IsolateToHost,
+  type ObjectAddress,
+  type ObjectCall,
+  type SerializedResponse,
+} from "../protocol.js";
+import { currentReqId } from "./context.js";
+import { fromRequest, fromResponse, toRequest, toResponse, type SocketExporter } from "./http.js";
+import { DurableObject } from "./workers-module.js";
+
+type Result = Extract<HostToIsolate, { t: "object-result" }> | Extract<IsolateToHost, { t: "object-result" }>;
+
+export function objectDbPath(persistDir: string, a: ObjectAddress): string {
+  return join(persistDir, "do", `${a.app}-${a.className}`, `${a.id}.sqlite`);
+}
+
+export class ObjectRouting implements ObjectRouter {
+  objects!: ObjectManager;
+  readonly #init: IsolateInit;
+  readonly #peers: (MessagePort | null)[];
+  readonly #host: MessagePort;
+  readonly #exporter: SocketExporter;
+  readonly #logError: (err: unknown, where: string) => void;
+  readonly #directory: ObjectDirectory;
+  readonly #pending = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
+  #nextRid = 1;
+
+  constructor(
+    init: IsolateInit,
+    peers: (MessagePort | null)[],
+    host: MessagePort,
+    exporter: SocketExporter,
+    logError: (err: unknown, where: string) => void,
+  ) {
+    this.#init = init;
+    this.#peers = peers;
+    this.#host = host;
+    this.#exporter = exporter;
+    this.#logError = logError;
+    this.#directory = new LocalDirectory(() => init.poolSize);
+  }
+
+  /** Called once the bundle is evaluated: its exported classes become the object classes. */
+  attach(exportsObj: Record<string, unknown>, env: Record<string, unknown>): void {
+    const config = this.#init.config;
+    const classes = new Map<string, ObjectClassInfo>();
+    for (const c of config.durableObjectClasses) {
+      const ctor = exportsObj[c.className];
+      if (typeof ctor !== "function") continue;
+      classes.set(c.className, { className: c.className, storageKind: c.storage, ctor: ctor as ObjectClassInfo["ctor"] });
+    }
+    const deleteAllDeletesAlarm =
+      config.compatibilityDate >= "2026-02-24" || config.compatibilityFlags.includes("delete_all_deletes_alarm");
+    this.objects = new ObjectManager(
+      {
+        env,
+        classOf: (name) => classes.get(name),
+        openStorage: (address, info) =>
+          openObjectStorage({
+            dbPath: objectDbPath(this.#init.persistDir, address),
+            storageKind: info.storageKind,
+            durability: this.#init.durability,
+            deleteAllDeletesAlarm,
+            onAlarmChange: (time: number | null) => this.#host.postMessage({ t: "alarm-set", target: address, time } satisfies IsolateToHost),
+          }),
+        idleMs: this.#init.objectIdleMs,
+        hibernateIdleMs: this.#init.hibernateIdleMs,
+        logError: this.#logError,
+      },
+      this.#init.objectsEnabled,
+    );
+    void DurableObject;
+  }
+
+  #isLocal(a: ObjectAddress): MessagePort | null | "local" {
+    if (a.app !== this.#init.appName) return null;
+    const loc = this.#directory.locate(a.app, a.className, a.id);
+    if (loc.poolIndex === this.#init.poolIndex) return "local";
+    return this.#peers[loc.poolIndex] ?? null;
+  }
+
+  async fetch(address: ObjectAddress, request: Request): Promise<Response> {
+    const where = this.#isLocal(address);
+    const reqId = currentReqId() ?? "internal";
+    if (where === "local") {
+      return (await this.objects.dispatch(address, { kind: "fetch", request }, reqId)) as Response;
+    }
+    const req = await fromRequest(request);
+    const res = (await this.#call(where, { kind: "fetch", target: address, req })) as SerializedResponse;
+    return toResponse(res);
+  }
+
+  async rpc(address: ObjectAddress, method: string, args: unknown[]): Promise<unknown> {
+    const where = this.#isLocal(address);
+    if (where === "local") {
+      // Arguments and results are copied, as they are when they cross isolates or nodes.
+      const result = await this.objects.dispatch(address, { kind: "rpc", method, args: structuredClone(args) }, currentReqId() ?? "internal");
+      return structuredClone(result);
+    }
+    return this.#call(where, { kind: "rpc", target: address, method, args });
+  }
+
+  #call(port: MessagePort | null, call: ObjectCall): Promise<unknown> {
+    const rid = this.#nextRid++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(rid, { resolve, reject });
+      (port ?? this.#host).postMessage({ t: "object-call", rid, call });
+    });
+  }
+
+  settle(msg: Result): void {
+    const p = this.#pending.get(msg.rid);
+    if (!p) return;
+    this.#pending.delete(msg.rid);
+    if (msg.ok) p.resolve(msg.value);
+    else p.reject(deserializeError(msg.error!, { remote: true }));
+  }
+
+  /** Serves a call that arrived from another isolate or the host. */
+  async serve(call: ObjectCall): Promise<unknown> {
+    const reqId = currentReqId() ?? "remote";
+    if (call.kind === "fetch") {
+      const res = (await this.objects.dispatch(call.target, { kind: "fetch", request: toRequest(call.req) }, reqId)) as Response;
+      return fromResponse(res, this.#exporter);
+    }
+    return this.objects.dispatch(call.target, { kind: "rpc", method: call.method, args: call.args }, reqId);
+  }
+}

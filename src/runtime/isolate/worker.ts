@@ -1,0 +1,264 @@
+/**
+ * Entry point of an app isolate (a worker thread). Receives the bundle and config in `workerData`,
+ * shapes the global scope, evaluates the bundle, then serves events from the host: HTTP requests,
+ * cron triggers, alarms, WebSocket frames, and Durable Object calls from other isolates.
+ */
+import { once } from "node:events";
+import { parentPort, type MessagePort } from "node:worker_threads";
+import { performance } from "node:perf_hooks";
+import type { HostToIsolate, IsolateInit, IsolateToHost, ObjectCall, SerializedError } from "../protocol.js";
+import { serializeError } from "../protocol.js";
+import { ExecutionContext, invocation, settleWaitUntil, type InvocationState } from "./context.js";
+import { evaluateBundle } from "./evaluate.js";
+import { installGlobals } from "./globals.js";
+import { responseHead, toRequest, type SocketExporter } from "./http.js";
+import { buildEnv } from "./env.js";
+import { ObjectRouting } from "./routing.js";
+import { createWorkersModule, WorkerEntrypoint } from "./workers-module.js";
+import { kHibernation, serverEndOf, setListenerErrorReporter, setSocketIdPrefix, type WebSocket } from "./websocket.js";
+import { lazyCaches } from "./caches.js";
+
+const port = parentPort!;
+// Isolates are started before their app's code is known (a warm spare, or while esbuild bundles),
+// so the code and config arrive in the first message rather than in workerData.
+const [first] = (await once(port, "message")) as [{ t: "init"; init: IsolateInit; peers: (MessagePort | null)[] }];
+const started = performance.now();
+const init = first.init;
+const peers = first.peers;
+
+function post(msg: IsolateToHost, transfer?: ArrayBuffer[]): void {
+  port.postMessage(msg, transfer as never);
+}
+
+function logError(err: unknown, where: string): void {
+  const e = err as Error;
+  console.error(`${where}: ${e?.stack ?? String(err)}`);
+}
+
+setSocketIdPrefix(init.isolateId);
+setListenerErrorReporter((err) => logError(err, "WebSocket event listener"));
+
+/** Server ends of sockets whose client end left the isolate, by wsId. */
+const bridged = new Map<string, WebSocket>();
+const exporter: SocketExporter = (client) => {
+  const server = serverEndOf(client)!;
+  client.markTransferred();
+  bridged.set(server.wsId, server);
+  server.attachTransport({
+    send: (data) => post({ t: "ws-send", wsId: server.wsId, data }, typeof data === "string" ? undefined : [data]),
+    close: (code, reason) => post({ t: "ws-close", wsId: server.wsId, code, reason }),
+  });
+  return { wsId: server.wsId, isolate: init.isolateId };
+};
+
+const config = init.config;
+const routing = new ObjectRouting(init, peers, port, exporter, logError);
+const { env } = buildEnv(config, init.persistDir, routing);
+const workersModule = createWorkersModule(env);
+const binaryTypeBlob = config.compatibilityDate >= "2026-03-17" || config.compatibilityFlags.includes("websocket_standard_binary_type");
+installGlobals({ appName: init.appName, caches: lazyCaches(init), binaryTypeBlob });
+
+let exportsObj: Record<string, unknown>;
+try {
+  exportsObj = evaluateBundle(init.code, `${init.appName}.js`, { nodejsCompat: config.nodejsCompat, workersModule });
+} catch (err) {
+  post({ t: "init-error", error: serializeError(err) });
+  throw err;
+}
+routing.attach(exportsObj, env);
+
+const defaultExport = exportsObj.default as Record<string, unknown> | (new (ctx: unknown, env: unknown) => Record<string, unknown>) | undefined;
+
+/** Finds the handler for an event kind: a method of the default export object or entrypoint class. */
+function handlerFor(name: "fetch" | "scheduled", ctx: ExecutionContext): ((...a: unknown[]) => unknown) | undefined {
+  if (typeof defaultExport === "function" && defaultExport.prototype instanceof WorkerEntrypoint) {
+    const instance = new defaultExport(ctx, env);
+    const fn = instance[name];
+    return typeof fn === "function" ? (fn as (...a: unknown[]) => unknown).bind(instance) : undefined;
+  }
+  const fn = defaultExport && typeof defaultExport === "object" ? defaultExport[name] : undefined;
+  return typeof fn === "function" ? (fn as (...a: unknown[]) => unknown).bind(defaultExport) : undefined;
+}
+
+let inflight = 0;
+let draining = false;
+const streams = new Map<number, ReadableStreamDefaultReader<Uint8Array>>();
+
+function finish(): void {
+  inflight--;
+  if (draining) maybeIdle();
+}
+function maybeIdle(): void {
+  if (inflight === 0 && !routing.objects.busy) post({ t: "idle" });
+}
+
+async function onFetch(rid: number, reqId: string, msg: Extract<HostToIsolate, { t: "fetch" }>): Promise<void> {
+  inflight++;
+  const state: InvocationState = { reqId, waitUntil: [] };
+  const ctx = new ExecutionContext(state);
+  try {
+    const handler = handlerFor("fetch", ctx);
+    if (!handler) throw new Error("Handler does not export a fetch() function.");
+    const request = toRequest(msg.req);
+    const res = await invocation.run(state, () => handler(request, env, ctx));
+    if (!(res instanceof Response)) {
+      throw new TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.");
+    }
+    const head = responseHead(res, exporter);
+    const transfer = head.body instanceof ArrayBuffer ? [head.body] : undefined;
+    post({ t: "response", rid, res: head }, transfer);
+    if (head.stream) await pump(rid, res.body!);
+  } catch (err) {
+    logError(err, `Uncaught exception in fetch (${msg.req.method} ${msg.req.url})`);
+    post({ t: "error", rid, error: serializeError(err) });
+  } finally {
+    await settleWaitUntil(state, (err) => logError(err, "ctx.waitUntil"));
+    finish();
+  }
+}
+
+async function pump(rid: number, body: ReadableStream<Uint8Array>): Promise<void> {
+  const reader = body.getReader();
+  streams.set(rid, reader);
+  let error: SerializedError | undefined;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (!(value instanceof Uint8Array)) throw new TypeError("A response body stream must produce Uint8Array chunks");
+      const data = value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength) as ArrayBuffer;
+      post({ t: "chunk", rid, data }, [data]);
+    }
+  } catch (err) {
+    error = serializeError(err);
+  } finally {
+    streams.delete(rid);
+  }
+  post({ t: "end", rid, error });
+}
+
+async function onScheduled(msg: Extract<HostToIsolate, { t: "scheduled" }>): Promise<void> {
+  inflight++;
+  const state: InvocationState = { reqId: msg.reqId, waitUntil: [] };
+  const ctx = new ExecutionContext(state);
+  let noRetry = false;
+  const controller = {
+    cron: msg.cron,
+    scheduledTime: msg.scheduledTime,
+    type: "scheduled",
+    noRetry() {
+      noRetry = true;
+    },
+  };
+  let error: SerializedError | undefined;
+  try {
+    const handler = handlerFor("scheduled", ctx);
+    if (!handler) throw new Error("Handler does not export a scheduled() function.");
+    await invocation.run(state, () => handler(controller, env, ctx));
+  } catch (err) {
+    error = serializeError(err);
+  }
+  await settleWaitUntil(state, (err) => {
+    error ??= serializeError(err);
+  });
+  post({ t: "done", rid: msg.rid, ok: !error, error, noRetry });
+  finish();
+}
+
+async function onAlarm(msg: Extract<HostToIsolate, { t: "alarm" }>): Promise<void> {
+  inflight++;
+  try {
+    await routing.objects.dispatch(msg.target, { kind: "alarm", retryCount: msg.retryCount, scheduledTime: msg.scheduledTime }, msg.reqId);
+    post({ t: "done", rid: msg.rid, ok: true });
+  } catch (err) {
+    logError(err, `alarm() of ${msg.target.className} ${msg.target.id}`);
+    post({ t: "done", rid: msg.rid, ok: false, error: serializeError(err) });
+  } finally {
+    finish();
+  }
+}
+
+function onSocket(msg: Extract<HostToIsolate, { t: "ws-message" | "ws-close" | "ws-error" }>): void {
+  const ws = bridged.get(msg.wsId);
+  if (!ws) return;
+  const hibernated = ws[kHibernation] !== null;
+  if (msg.t === "ws-message") {
+    if (hibernated) routing.objects.socketEvent(ws, { kind: "ws-message", ws, data: msg.data });
+    else ws.receiveMessage(msg.data);
+  } else if (msg.t === "ws-close") {
+    bridged.delete(msg.wsId);
+    ws.readyState = 3;
+    if (hibernated) routing.objects.socketEvent(ws, { kind: "ws-close", ws, code: msg.code, reason: msg.reason, wasClean: msg.wasClean });
+    else ws.receiveClose(msg.code, msg.reason, msg.wasClean);
+  } else {
+    if (hibernated) routing.objects.socketEvent(ws, { kind: "ws-error", ws, error: new Error(msg.message) });
+    else ws.receiveError(msg.message);
+  }
+}
+
+async function onObjectCall(rid: number, call: ObjectCall, reply: (m: IsolateToHost) => void): Promise<void> {
+  inflight++;
+  try {
+    const value = await routing.serve(call);
+    reply({ t: "object-result", rid, ok: true, value });
+  } catch (err) {
+    reply({ t: "object-result", rid, ok: false, error: serializeError(err) });
+  } finally {
+    finish();
+  }
+}
+
+port.on("message", (msg: HostToIsolate) => {
+  switch (msg.t) {
+    case "fetch":
+      void onFetch(msg.rid, msg.reqId, msg);
+      break;
+    case "ws-message":
+    case "ws-close":
+    case "ws-error":
+      onSocket(msg);
+      break;
+    case "ping":
+      post({ t: "pong", seq: msg.seq });
+      break;
+    case "cancel": {
+      const reader = streams.get(msg.rid);
+      if (reader) reader.cancel().catch(() => {});
+      break;
+    }
+    case "scheduled":
+      void onScheduled(msg);
+      break;
+    case "alarm":
+      void onAlarm(msg);
+      break;
+    case "object-call":
+      void onObjectCall(msg.rid, msg.call, (m) => post(m));
+      break;
+    case "object-result":
+      routing.settle(msg);
+      break;
+    case "objects-enable":
+      routing.objects.enable();
+      break;
+    case "peer":
+      attachPeer(msg.poolIndex, msg.port);
+      break;
+    case "drain":
+      draining = true;
+      maybeIdle();
+      break;
+  }
+});
+
+function attachPeer(index: number, p: MessagePort): void {
+  peers[index] = p;
+  p.on("message", (msg: HostToIsolate | IsolateToHost) => {
+    if (msg.t === "object-call") void onObjectCall(msg.rid, msg.call, (m) => p.postMessage(m));
+    else if (msg.t === "object-result") routing.settle(msg);
+  });
+}
+for (const [i, p] of peers.entries()) if (p) attachPeer(i, p);
+
+const exportNames = Object.keys(exportsObj).filter((k) => k !== "__esModule");
+post({ t: "ready", exports: exportNames, startMs: performance.now() - started });

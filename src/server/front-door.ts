@@ -1,0 +1,307 @@
+/**
+ * The node's front door: `node:http` for requests and `ws` for WebSocket upgrades, in the main
+ * thread. It turns each request into plain data for an app isolate, writes the isolate's answer
+ * back, and keeps client WebSockets open on the isolate's behalf (src/runtime/sockets.ts).
+ */
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+import type { AddressInfo } from "node:net";
+import { performance } from "node:perf_hooks";
+import { WebSocketServer } from "ws";
+import type { AppHost } from "../runtime/app-host.js";
+import type { FetchSink } from "../runtime/isolate-handle.js";
+import { newRequestId, type LedgeNode } from "../runtime/node.js";
+import type { HeaderList, SerializedError, SerializedRequest, SerializedResponse } from "../runtime/protocol.js";
+import { AccessLog } from "./access-log.js";
+import { errorBody } from "./error-page.js";
+
+export interface FrontDoorOptions {
+  node: LedgeNode;
+  host: string;
+  port: number;
+  dev: boolean;
+  colo: string;
+  /** Largest request body accepted, in bytes (default 100 MiB, Cloudflare's Free plan). */
+  maxBodyBytes?: number;
+  /** Largest WebSocket message accepted, in bytes (default 32 MiB, the Durable Objects limit). */
+  maxWsMessageBytes?: number;
+  accessLog?: AccessLog;
+  /** Answers `/__scheduled?cron=` (wrangler dev --test-scheduled). */
+  testScheduled?: boolean;
+}
+
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "upgrade", "content-length", "proxy-connection"]);
+const NO_BODY = new Set([101, 204, 205, 304]);
+const kProtocol = Symbol("ledge.wsProtocol");
+const kExtraHeaders = Symbol("ledge.wsHeaders");
+
+type UpgradeReq = IncomingMessage & { [kProtocol]?: string; [kExtraHeaders]?: string[] };
+
+export class FrontDoor {
+  readonly server: http.Server;
+  readonly #wss: WebSocketServer;
+  readonly #opts: FrontDoorOptions;
+  readonly #log: AccessLog;
+  readonly #maxBody: number;
+  readonly #cfBase: Record<string, unknown>;
+
+  constructor(opts: FrontDoorOptions) {
+    this.#opts = opts;
+    this.#log = opts.accessLog ?? new AccessLog(process.stdout);
+    this.#maxBody = opts.maxBodyBytes ?? 100 * 1024 * 1024;
+    this.#cfBase = { colo: opts.colo, country: "XX", asn: 0, asOrganization: "", clientTcpRtt: 0, tlsVersion: "", tlsCipher: "", requestPriority: "" };
+    this.server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.#onRequest(req, res));
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: opts.maxWsMessageBytes ?? 32 * 1024 * 1024,
+      perMessageDeflate: false,
+      handleProtocols: (_protocols, req) => (req as UpgradeReq)[kProtocol] ?? false,
+    });
+    this.#wss.on("headers", (headers, req) => {
+      for (const h of (req as UpgradeReq)[kExtraHeaders] ?? []) headers.push(h);
+    });
+    this.server.on("upgrade", (req, socket, head) => this.#onUpgrade(req, socket, head));
+    this.server.on("clientError", (_err, socket) => {
+      if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+    });
+  }
+
+  listen(): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(this.#opts.port, this.#opts.host, () => {
+        this.server.off("error", reject);
+        resolve(this.server.address() as AddressInfo);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#log.flush();
+    this.server.closeIdleConnections();
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+
+  #appFor(req: IncomingMessage): AppHost | undefined {
+    const apps = this.#opts.node.apps;
+    if (apps.size <= 1) return apps.values().next().value;
+    const host = (req.headers.host ?? "").split(":")[0]!;
+    for (const app of apps.values()) {
+      for (const r of app.config?.routes ?? []) {
+        const pattern = r.pattern.split("/")[0]!;
+        if (pattern === host || (pattern.startsWith("*") && host.endsWith(pattern.slice(1)))) return app;
+      }
+    }
+    return apps.values().next().value;
+  }
+
+  #serialize(req: IncomingMessage, reqId: string, body: ArrayBuffer | null): SerializedRequest {
+    const raw = req.rawHeaders;
+    const headers: HeaderList = [];
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i]!.toLowerCase();
+      if (name === "cf-connecting-ip" || name === "cf-ray" || name === "cf-visitor") continue;
+      headers.push([name, raw[i + 1]!]);
+    }
+    let ip = req.socket.remoteAddress ?? "";
+    if (ip.startsWith("::ffff:")) ip = ip.slice(7);
+    headers.push(["cf-connecting-ip", ip], ["cf-ray", `${reqId}-${this.#opts.colo}`], ["cf-visitor", '{"scheme":"http"}'], ["x-forwarded-proto", "http"]);
+    return {
+      method: req.method ?? "GET",
+      url: `http://${req.headers.host ?? `${this.#opts.host}:${this.#opts.port}`}${req.url ?? "/"}`,
+      headers,
+      body,
+      cf: {
+        ...this.#cfBase,
+        httpProtocol: `HTTP/${req.httpVersion}`,
+        clientAcceptEncoding: req.headers["accept-encoding"] ?? "",
+      },
+    };
+  }
+
+  #onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const t0 = performance.now();
+    const reqId = newRequestId();
+    const path = req.url ?? "/";
+    const log = (status: number) => this.#log.line(req.method ?? "GET", path, status, performance.now() - t0, reqId);
+    const app = this.#appFor(req);
+    if (!app) {
+      res.writeHead(503, { "content-type": "text/plain" }).end("No app is deployed on this node\n");
+      return log(503);
+    }
+    if (this.#opts.testScheduled && (path.startsWith("/__scheduled") || path.startsWith("/cdn-cgi/handler/scheduled"))) {
+      return void this.#scheduled(app, req, res, reqId).then(log);
+    }
+    const method = req.method ?? "GET";
+    if (method === "GET" || method === "HEAD") return this.#dispatch(app, req, res, reqId, null, log);
+    const declared = Number(req.headers["content-length"] ?? 0);
+    if (declared > this.#maxBody) return this.#tooLarge(res, reqId, log);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > this.#maxBody) {
+        req.removeAllListeners("data");
+        this.#tooLarge(res, reqId, log);
+        req.resume();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on("end", () => {
+      if (size > this.#maxBody) return;
+      const buf = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      const body = size === 0 && req.headers["content-length"] === undefined && req.headers["transfer-encoding"] === undefined
+        ? null
+        : (buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer);
+      this.#dispatch(app, req, res, reqId, body, log);
+    });
+  }
+
+  #tooLarge(res: ServerResponse, reqId: string, log: (s: number) => void): void {
+    if (res.headersSent) return;
+    const msg = errorBody(413, { name: "Error", message: `Request body is larger than ${this.#maxBody} bytes` }, reqId, false);
+    res.writeHead(413, { "content-type": "text/plain; charset=utf-8", connection: "close" }).end(msg);
+    log(413);
+  }
+
+  #dispatch(app: AppHost, req: IncomingMessage, res: ServerResponse, reqId: string, body: ArrayBuffer | null, log: (s: number) => void): void {
+    const head = req.method === "HEAD";
+    let status = 0;
+    let done = false;
+    const sink: FetchSink = {
+      response: (r) => {
+        status = r.status;
+        if (r.status === 101) {
+          // A WebSocket answer to a plain HTTP request (no Upgrade header) cannot be honoured.
+          sink.fail({ name: "TypeError", message: "Worker returned a WebSocket response to a request that was not a WebSocket upgrade" }, 500);
+          return;
+        }
+        const flat = flatHeaders(r.headers);
+        if (!r.stream) {
+          const buf = NO_BODY.has(r.status) || r.body === null ? null : typeof r.body === "string" ? Buffer.from(r.body) : Buffer.from(r.body);
+          if (buf) flat.push("content-length", String(buf.length));
+          else if (!NO_BODY.has(r.status)) flat.push("content-length", "0");
+          res.writeHead(r.status, r.statusText || undefined, flat);
+          res.end(head || !buf ? undefined : buf);
+          done = true;
+          log(status);
+        } else {
+          const len = r.headers.find(([n]) => n === "content-length");
+          if (len) flat.push("content-length", len[1]);
+          res.writeHead(r.status, r.statusText || undefined, flat);
+          if (head) res.end();
+        }
+      },
+      chunk: (data) => {
+        if (!head) res.write(Buffer.from(data));
+      },
+      end: (err) => {
+        done = true;
+        if (err) res.destroy();
+        else res.end();
+        log(status);
+      },
+      fail: (err, st) => {
+        done = true;
+        status = st;
+        if (res.headersSent) {
+          res.destroy();
+        } else {
+          const text = errorBody(st, err, reqId, this.#opts.dev);
+          res.writeHead(st, { "content-type": "text/plain; charset=utf-8", "cf-ray": `${reqId}-${this.#opts.colo}` }).end(text);
+        }
+        if (st >= 500) this.#opts.node.log(`[${app.name} ${reqId}] ${req.method} ${req.url} → ${st}: ${err.name}: ${err.message}`);
+        log(st);
+      },
+    };
+    const handle = app.fetch(this.#serialize(req, reqId, body), reqId, sink);
+    if (handle) {
+      res.on("close", () => {
+        if (!done) handle.isolate.cancel(handle.rid);
+      });
+    }
+  }
+
+  async #scheduled(app: AppHost, req: IncomingMessage, res: ServerResponse, reqId: string): Promise<number> {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const cron = url.searchParams.get("cron") ?? "";
+    const time = Number(url.searchParams.get("time") ?? Date.now());
+    const r = await app.run({ t: "scheduled", rid: 0, reqId, cron, scheduledTime: time });
+    const status = r.ok ? 200 : 500;
+    if (url.searchParams.get("format") === "json") {
+      res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify({ outcome: r.ok ? "ok" : "exception", noRetry: !!r.noRetry }));
+    } else {
+      res.writeHead(status, { "content-type": "text/plain" }).end(r.ok ? "Ran scheduled event\n" : `scheduled() failed: ${r.error?.message}\n`);
+    }
+    return status;
+  }
+
+  #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on("error", () => {});
+    const t0 = performance.now();
+    const reqId = newRequestId();
+    const log = (status: number) => this.#log.line(req.method ?? "GET", req.url ?? "/", status, performance.now() - t0, reqId);
+    const app = this.#appFor(req);
+    if (!app || (req.headers.upgrade ?? "").toLowerCase() !== "websocket") {
+      socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+      return;
+    }
+    let answered: SerializedResponse | null = null;
+    const chunks: Buffer[] = [];
+    const sink: FetchSink = {
+      response: (r) => {
+        answered = r;
+        if (r.status === 101 && r.webSocket) {
+          const ref = r.webSocket;
+          const iso = this.#opts.node.isolates.get(ref.isolate);
+          if (!iso) {
+            writeRaw(socket, 502, "Bad Gateway", [], Buffer.from("WebSocket owner is gone\n"));
+            return log(502);
+          }
+          const ureq = req as UpgradeReq;
+          const extra: string[] = [];
+          for (const [n, v] of r.headers) {
+            if (n === "sec-websocket-protocol") ureq[kProtocol] = v.split(",")[0]!.trim();
+            else if (!HOP_BY_HOP.has(n) && !n.startsWith("sec-websocket")) extra.push(`${n}: ${v}`);
+          }
+          ureq[kExtraHeaders] = extra;
+          this.#wss.handleUpgrade(req, socket, head, (ws) => this.#opts.node.sockets.attach(ref.wsId, ws, iso));
+          return log(101);
+        }
+        if (!r.stream) {
+          writeRaw(socket, r.status, r.statusText, r.headers, r.body === null ? null : Buffer.from(r.body as string));
+          log(r.status);
+        }
+      },
+      chunk: (data) => void chunks.push(Buffer.from(data)),
+      end: () => {
+        const r = answered!;
+        writeRaw(socket, r.status, r.statusText, r.headers, Buffer.concat(chunks));
+        log(r.status);
+      },
+      fail: (err: SerializedError, st: number) => {
+        writeRaw(socket, st, "Error", [["content-type", "text/plain; charset=utf-8"]], Buffer.from(errorBody(st, err, reqId, this.#opts.dev)));
+        this.#opts.node.log(`[${app.name} ${reqId}] WebSocket upgrade ${req.url} → ${st}: ${err.message}`);
+        log(st);
+      },
+    };
+    app.fetch(this.#serialize(req, reqId, null), reqId, sink);
+  }
+}
+
+function flatHeaders(list: HeaderList): string[] {
+  const out: string[] = [];
+  for (const [n, v] of list) {
+    if (HOP_BY_HOP.has(n)) continue;
+    out.push(n, v);
+  }
+  return out;
+}
+
+function writeRaw(socket: Duplex, status: number, statusText: string, headers: HeaderList, body: Buffer | null): void {
+  const lines = [`HTTP/1.1 ${status} ${statusText || http.STATUS_CODES[status] || ""}`];
+  for (const [n, v] of headers) if (!HOP_BY_HOP.has(n)) lines.push(`${n}: ${v}`);
+  lines.push(`content-length: ${body?.length ?? 0}`, "connection: close", "", "");
+  socket.end(body ? Buffer.concat([Buffer.from(lines.join("\r\n")), body]) : lines.join("\r\n"));
+}
