@@ -1,0 +1,133 @@
+/**
+ * Opening one object's SQLite file, its hidden schema, and the named statements the KV-style API
+ * and alarms run. User SQL never reaches the `_cf_` tables (see sql-guard.ts).
+ */
+import { Buffer } from "node:buffer";
+import fs from "node:fs";
+import path from "node:path";
+import process from "node:process";
+import Database from "better-sqlite3";
+
+export type Db = Database.Database;
+export type Stmt = Database.Statement;
+
+/** Row key of the alarm in `_cf_METADATA`; the same layout as workerd's SQLite-backed objects. */
+const ALARM_ROW = 1;
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS _cf_KV (key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS _cf_METADATA (key INTEGER PRIMARY KEY, value BLOB);
+`;
+
+/**
+ * Opens (creating if needed) the database and its folder. WAL mode with synchronous=NORMAL makes
+ * a COMMIT cost no fsync; durability across power loss is added by commit.ts with an asynchronous
+ * fdatasync of the WAL. Automatic checkpoints are off because they would run inside a COMMIT on
+ * the object's thread at a moment we do not choose; commit.ts checkpoints once data is durable.
+ * `journal_size_limit=0` makes SQLite truncate the WAL when it restarts it after a checkpoint, so
+ * the WAL's size on disk tells how many frames await the next checkpoint.
+ */
+export function openDatabase(dbPath: string): Db {
+  const inMemory = dbPath === ":memory:";
+  if (!inMemory) fs.mkdirSync(path.dirname(dbPath), { recursive: true });
+  const db = withNodeGlobals(() => new Database(dbPath));
+  try {
+    if (!inMemory) db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = NORMAL");
+    db.pragma("wal_autocheckpoint = 0");
+    db.pragma("journal_size_limit = 0");
+    // Cloudflare enforces foreign keys in Durable Object SQLite; better-sqlite3 defaults to on too,
+    // but say it here so the behaviour does not depend on a build flag.
+    db.pragma("foreign_keys = ON");
+    db.exec(SCHEMA);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return db;
+}
+
+/**
+ * better-sqlite3's JavaScript reads the free globals `Buffer` (in its constructor) and `process`
+ * (when the native addon is first loaded, through the `bindings` package). In an app isolate those
+ * globals are deleted before user code runs, so lend them back for the duration of a synchronous
+ * call; user code cannot run in between and never sees them.
+ */
+export function withNodeGlobals<T>(fn: () => T): T {
+  const g = globalThis as Record<string, unknown>;
+  const lent: string[] = [];
+  const lend = (name: string, value: unknown): void => {
+    if (g[name] === undefined) {
+      g[name] = value;
+      lent.push(name);
+    }
+  };
+  lend("Buffer", Buffer);
+  lend("process", process);
+  lend("global", globalThis);
+  try {
+    return fn();
+  } finally {
+    for (const name of lent) delete g[name];
+  }
+}
+
+/** Every statement Ledge itself runs against one object's database, prepared once. */
+export interface Statements {
+  begin: Stmt;
+  commit: Stmt;
+  rollback: Stmt;
+  kvGet: Stmt;
+  kvPut: Stmt;
+  kvDelete: Stmt;
+  kvDeleteAll: Stmt;
+  /** `?1` inclusive lower bound, `?2` exclusive upper bound (both as bytes), `?3` limit (-1 = none). */
+  kvListAsc: Stmt;
+  kvListDesc: Stmt;
+  alarmGet: Stmt;
+  alarmSet: Stmt;
+  alarmDelete: Stmt;
+  totalChanges: Stmt;
+  firstUserSchemaObject: Stmt;
+  hasSequenceTable: Stmt;
+  pageCount: Stmt;
+  pageSize: Stmt;
+}
+
+export function prepareStatements(db: Db): Statements {
+  // List bounds are bound as BLOBs and cast to TEXT: a bound bytes value can express an upper bound
+  // that is not valid UTF-8 (the byte after a prefix, or 0xFF for "no end"), and with the BINARY
+  // collation TEXT comparison is plain byte order. The range stays usable by the primary key index.
+  const listWhere = "WHERE key >= CAST(? AS TEXT) AND key < CAST(? AS TEXT)";
+  return {
+    begin: db.prepare("BEGIN"),
+    commit: db.prepare("COMMIT"),
+    rollback: db.prepare("ROLLBACK"),
+    kvGet: db.prepare("SELECT value FROM _cf_KV WHERE key = ?").pluck(),
+    kvPut: db.prepare("INSERT OR REPLACE INTO _cf_KV (key, value) VALUES (?, ?)"),
+    kvDelete: db.prepare("DELETE FROM _cf_KV WHERE key = ?"),
+    kvDeleteAll: db.prepare("DELETE FROM _cf_KV"),
+    kvListAsc: db.prepare(`SELECT key, value FROM _cf_KV ${listWhere} ORDER BY key ASC LIMIT ?`).raw(),
+    kvListDesc: db.prepare(`SELECT key, value FROM _cf_KV ${listWhere} ORDER BY key DESC LIMIT ?`).raw(),
+    alarmGet: db.prepare(`SELECT value FROM _cf_METADATA WHERE key = ${ALARM_ROW}`).pluck(),
+    alarmSet: db.prepare(`INSERT OR REPLACE INTO _cf_METADATA (key, value) VALUES (${ALARM_ROW}, ?)`),
+    alarmDelete: db.prepare(`DELETE FROM _cf_METADATA WHERE key = ${ALARM_ROW}`),
+    totalChanges: db.prepare("SELECT total_changes()").pluck(),
+    // Triggers and views first, then virtual tables (dropping one drops its shadow tables), then
+    // the rest; deleteAll drops one object at a time and asks again.
+    firstUserSchemaObject: db.prepare(
+      "SELECT type, name FROM sqlite_schema WHERE type IN ('table', 'view', 'trigger') " +
+        "AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' " +
+        "ORDER BY CASE WHEN type = 'trigger' THEN 0 WHEN type = 'view' THEN 1 " +
+        "WHEN sql LIKE 'CREATE VIRTUAL TABLE%' THEN 2 ELSE 3 END LIMIT 1",
+    ),
+    hasSequenceTable: db.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_sequence'").pluck(),
+    pageCount: db.prepare("PRAGMA page_count").pluck(),
+    pageSize: db.prepare("PRAGMA page_size").pluck(),
+  };
+}
+
+/** Quotes an identifier for the few statements Ledge builds from schema names (deleteAll). */
+export function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
