@@ -8,6 +8,7 @@
  */
 import { LedgeError, NotSupportedError } from "../shared/errors.js";
 import { AlarmOps } from "./alarm.js";
+import { kDatabase } from "./internal.js";
 import { CommitPipeline, type Durability } from "./commit.js";
 import { openDatabase, prepareStatements, quoteIdentifier, type Db, type Statements } from "./database.js";
 import { KvOps, SyncKvStorage, type ListOptions } from "./kv.js";
@@ -223,6 +224,11 @@ export class ObjectStorage {
   /** Counters for tests and benchmarks. */
   get stats(): { commits: number; checkpoints: number; fsyncs: number } {
     return { ...this.#pipeline.stats, fsyncs: this.#pipeline.fsyncs };
+  }
+
+  /** The raw better-sqlite3 connection, for Ledge internals and tests only (see internal.ts). */
+  get [kDatabase](): Db {
+    return this.#db;
   }
 
   // ---- Internals --------------------------------------------------------------------------------
