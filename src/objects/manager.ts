@@ -9,7 +9,7 @@
  */
 import { setImmediate, setTimeout, clearTimeout } from "node:timers";
 import { invocation, settleWaitUntil, type InvocationState } from "../runtime/isolate/context.js";
-import { kHibernation, type WebSocket } from "../runtime/isolate/websocket.js";
+import { kGate, kHibernation, type WebSocket } from "../runtime/isolate/websocket.js";
 import { DurableObject } from "../runtime/isolate/workers-module.js";
 import type { ObjectAddress } from "../runtime/protocol.js";
 import { DurableObjectId } from "./id.js";
@@ -156,6 +156,9 @@ export class ObjectManager {
         throw err;
       },
       hibernation: () => this.#hibernationOf(e.key),
+      unpin: (ws) => {
+        e.pinned.delete(ws);
+      },
       gate: () => this.#gate(e),
     });
     const st: InvocationState = { reqId: "ctor", waitUntil: [], objectKey: e.key };
@@ -307,10 +310,15 @@ export class ObjectManager {
     }
   }
 
-  /** Records a standard (non-hibernatable) socket accepted inside the object: it pins the object. */
-  pin(key: string, ws: WebSocket): void {
+  /**
+   * A WebSocketPair was created while this object handled an event: its server end sends through
+   * the object's output gate, and pins the object in memory until it closes (unless it is later
+   * accepted with `ctx.acceptWebSocket`, which makes it hibernatable).
+   */
+  adopt(key: string, ws: WebSocket): void {
     const e = this.#entries.get(key);
     if (!e) return;
+    ws[kGate] = this.#gate(e);
     e.pinned.add(ws);
     ws.addEventListener("close", () => {
       e.pinned.delete(ws);

@@ -19,10 +19,11 @@ export class DurableObjectNamespace {
   readonly #minter: IdMinter;
   readonly #router: ObjectRouter;
 
-  constructor(app: string, className: string, router: ObjectRouter) {
+  /** `key` names the namespace (see naming.ts): it seeds the id MAC. */
+  constructor(app: string, className: string, key: string, router: ObjectRouter) {
     this.#app = app;
     this.#className = className;
-    this.#minter = new IdMinter(`${app}-${className}`);
+    this.#minter = new IdMinter(key);
     this.#router = router;
   }
 

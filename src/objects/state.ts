@@ -34,6 +34,7 @@ export interface StateHost {
   blockConcurrencyWhile<T>(fn: () => Promise<T> | T): Promise<T>;
   abort(reason?: unknown): never;
   hibernation(): HibernationState;
+  unpin(ws: WebSocket): void;
   gate(): (fn: () => void) => void;
   objectKey: string;
   address: ObjectAddress;
@@ -91,6 +92,7 @@ export class DurableObjectState {
     };
     if (existing !== null) ws.serializeAttachment(existing);
     ws[kGate] = this.#host.gate();
+    this.#host.unpin(ws);
     h.sockets.add(ws);
   }
 

@@ -6,6 +6,7 @@ import { availableParallelism } from "node:os";
 import { randomBytes } from "node:crypto";
 import type { AppConfig } from "../config/types.js";
 import { CronScheduler } from "../cron/index.js";
+import { removeDeletedClasses } from "../objects/naming.js";
 import { AlarmScheduler } from "./alarms.js";
 import { AppHost, type AppRuntimeOptions, type IsolateProvider } from "./app-host.js";
 import { IsolateHandle, type IsolateEvents } from "./isolate-handle.js";
@@ -104,6 +105,9 @@ export class LedgeNode implements IsolateProvider {
   }
 
   async deploy(config: AppConfig, code: string): Promise<AppHost> {
+    for (const cls of removeDeletedClasses(this.#opts.persistDir, config)) {
+      this.log(`[${config.name}] migrations delete class ${cls}: its stored objects were removed`);
+    }
     let app = this.apps.get(config.name);
     if (!app) {
       app = new AppHost(config.name, this.#opts, this);

@@ -5,6 +5,7 @@
 import type { AppConfig } from "../../config/types.js";
 import { KVNamespace, KvStore, kvDbPath } from "../../kv/index.js";
 import { DurableObjectNamespace, type ObjectRouter } from "../../objects/namespace.js";
+import { namespaceKey } from "../../objects/naming.js";
 import { NotSupportedError } from "../../shared/errors.js";
 
 export interface EnvResources {
@@ -21,7 +22,9 @@ export function buildEnv(config: AppConfig, persistDir: string, router: ObjectRo
     env[kv.binding] = new KVNamespace(store);
   }
   for (const b of config.durableObjects) {
-    env[b.name] = new DurableObjectNamespace(b.scriptName ?? config.name, b.className, router);
+    const app = b.scriptName ?? config.name;
+    const key = namespaceKey(app, b.scriptName ? null : config, b.className);
+    env[b.name] = new DurableObjectNamespace(app, b.className, key, router);
   }
   for (const s of config.services) env[s.binding] = unsupported(`Service bindings (${s.binding} → ${s.service})`);
   for (const u of config.unsupportedBindings) env[u.binding] = unsupported(`${u.kind} bindings (${u.binding})`);

@@ -4,6 +4,8 @@
  * of another app on the node). Also serves calls arriving from elsewhere.
  */
 import { join } from "node:path";
+import type { AppConfig } from "../../config/types.js";
+import { namespaceDir, namespaceKey } from "../../objects/naming.js";
 import type { MessagePort } from "node:worker_threads";
 import { LocalDirectory, type ObjectDirectory } from "../../objects/directory.js";
 import { ObjectManager, type ObjectClassInfo } from "../../objects/manager.js";
@@ -24,8 +26,8 @@ import { DurableObject } from "./workers-module.js";
 
 type Result = Extract<HostToIsolate, { t: "object-result" }> | Extract<IsolateToHost, { t: "object-result" }>;
 
-export function objectDbPath(persistDir: string, a: ObjectAddress): string {
-  return join(persistDir, "do", `${a.app}-${a.className}`, `${a.id}.sqlite`);
+export function objectDbPath(persistDir: string, config: AppConfig, a: ObjectAddress): string {
+  return join(namespaceDir(persistDir, namespaceKey(a.app, config, a.className)), `${a.id}.sqlite`);
 }
 
 export class ObjectRouting implements ObjectRouter {
@@ -71,7 +73,7 @@ export class ObjectRouting implements ObjectRouter {
         classOf: (name) => classes.get(name),
         openStorage: (address, info) =>
           openObjectStorage({
-            dbPath: objectDbPath(this.#init.persistDir, address),
+            dbPath: objectDbPath(this.#init.persistDir, config, address),
             storageKind: info.storageKind,
             durability: this.#init.durability,
             deleteAllDeletesAlarm,

@@ -6,6 +6,7 @@
 import { once } from "node:events";
 import { parentPort, type MessagePort } from "node:worker_threads";
 import { performance } from "node:perf_hooks";
+import process from "node:process";
 import type { HostToIsolate, IsolateInit, IsolateToHost, ObjectCall, SerializedError } from "../protocol.js";
 import { serializeError } from "../protocol.js";
 import { ExecutionContext, invocation, settleWaitUntil, type InvocationState } from "./context.js";
@@ -15,7 +16,7 @@ import { responseHead, toRequest, type SocketExporter } from "./http.js";
 import { buildEnv } from "./env.js";
 import { ObjectRouting } from "./routing.js";
 import { createWorkersModule, WorkerEntrypoint } from "./workers-module.js";
-import { kHibernation, serverEndOf, setListenerErrorReporter, setSocketIdPrefix, type WebSocket } from "./websocket.js";
+import { kHibernation, serverEndOf, setListenerErrorReporter, setPairHook, setSocketIdPrefix, type WebSocket } from "./websocket.js";
 import { lazyCaches } from "./caches.js";
 
 const port = parentPort!;
@@ -30,12 +31,22 @@ function post(msg: IsolateToHost, transfer?: ArrayBuffer[]): void {
   port.postMessage(msg, transfer as never);
 }
 
+// Workers logs an exception thrown from a timer callback or an unhandled rejection; it does not
+// tear down the isolate (Node's default for a worker thread would).
+process.on("uncaughtException", (err) => logError(err, "Uncaught exception"));
+process.on("unhandledRejection", (err) => logError(err, "Unhandled promise rejection"));
+
 function logError(err: unknown, where: string): void {
   const e = err as Error;
   console.error(`${where}: ${e?.stack ?? String(err)}`);
 }
 
 setSocketIdPrefix(init.isolateId);
+// Sockets made while a Durable Object handles an event belong to that object (output gate, pinning).
+setPairHook((_client, server) => {
+  const key = invocation.getStore()?.objectKey;
+  if (key) routing.objects.adopt(key, server);
+});
 setListenerErrorReporter((err) => logError(err, "WebSocket event listener"));
 
 /** Server ends of sockets whose client end left the isolate, by wsId. */
