@@ -134,9 +134,7 @@ export class WebSocket extends EventTarget {
   }
 
   close(code?: number, reason?: string): void {
-    if (code !== undefined && code !== 1000 && !(code >= 3000 && code <= 4999)) {
-      throw new TypeError(`Invalid WebSocket close code: ${code}`);
-    }
+    if (code !== undefined && !sendableCloseCode(code)) throw new TypeError(`Invalid WebSocket close code: ${code}.`);
     if (reason !== undefined && Buffer.byteLength(reason) > 123) throw new TypeError("WebSocket close reason is longer than 123 bytes");
     if (this.readyState >= 2) return;
     this.readyState = 2;
@@ -224,6 +222,16 @@ export class WebSocket extends EventTarget {
     }
     this.dispatchEvent(ev);
   }
+}
+
+/**
+ * Close codes a Worker may send. Workers, unlike browsers, let the server send the protocol's own
+ * codes (1001 going away, 1011 internal error, ...), so echoing a client's close code works. The
+ * reserved ones (1004-1006, 1015) and the unassigned 1016-2999 are refused: `ws` at the front door
+ * cannot put them on the wire.
+ */
+function sendableCloseCode(code: number): boolean {
+  return Number.isInteger(code) && ((code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999));
 }
 
 const kInternal = Symbol("ledge.ws.internal");

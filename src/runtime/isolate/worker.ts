@@ -7,6 +7,7 @@ import { once } from "node:events";
 import { parentPort, type MessagePort } from "node:worker_threads";
 import { performance } from "node:perf_hooks";
 import process from "node:process";
+import { setImmediate } from "node:timers";
 import type { HostToIsolate, IsolateInit, IsolateToHost, ObjectCall, SerializedError } from "../protocol.js";
 import { serializeError } from "../protocol.js";
 import { ExecutionContext, invocation, settleWaitUntil, type InvocationState } from "./context.js";
@@ -27,8 +28,25 @@ const started = performance.now();
 const init = first.init;
 const peers = first.peers;
 
+/** Messages to the host, batched per turn of the event loop (see IsolateHandle.post). */
+let outQueue: IsolateToHost[] = [];
+let outTransfer: ArrayBuffer[] = [];
+let outScheduled = false;
+function flushOut(): void {
+  outScheduled = false;
+  const q = outQueue;
+  const transfer = outTransfer;
+  outQueue = [];
+  outTransfer = [];
+  if (q.length > 0) port.postMessage(q.length === 1 ? q[0] : { t: "batch", msgs: q }, transfer as never);
+}
 function post(msg: IsolateToHost, transfer?: ArrayBuffer[]): void {
-  port.postMessage(msg, transfer as never);
+  outQueue.push(msg);
+  if (transfer) outTransfer.push(...transfer);
+  if (!outScheduled) {
+    outScheduled = true;
+    setImmediate(flushOut);
+  }
 }
 
 // Workers logs an exception thrown from a timer callback or an unhandled rejection; it does not
@@ -63,7 +81,7 @@ const exporter: SocketExporter = (client) => {
 };
 
 const config = init.config;
-const routing = new ObjectRouting(init, peers, port, exporter, logError);
+const routing = new ObjectRouting(init, peers, post, exporter, logError);
 const { env } = buildEnv(config, init.persistDir, routing);
 const workersModule = createWorkersModule(env);
 const binaryTypeBlob = config.compatibilityDate >= "2026-03-17" || config.compatibilityFlags.includes("websocket_standard_binary_type");
@@ -198,9 +216,13 @@ function onSocket(msg: Extract<HostToIsolate, { t: "ws-message" | "ws-close" | "
     else ws.receiveMessage(msg.data);
   } else if (msg.t === "ws-close") {
     bridged.delete(msg.wsId);
-    ws.readyState = 3;
-    if (hibernated) routing.objects.socketEvent(ws, { kind: "ws-close", ws, code: msg.code, reason: msg.reason, wasClean: msg.wasClean });
-    else ws.receiveClose(msg.code, msg.reason, msg.wasClean);
+    if (hibernated) {
+      ws.readyState = 3;
+      routing.objects.socketEvent(ws, { kind: "ws-close", ws, code: msg.code, reason: msg.reason, wasClean: msg.wasClean });
+    } else {
+      // receiveClose() sets readyState itself; it ignores sockets that are already CLOSED.
+      ws.receiveClose(msg.code, msg.reason, msg.wasClean);
+    }
   } else {
     if (hibernated) routing.objects.socketEvent(ws, { kind: "ws-error", ws, error: new Error(msg.message) });
     else ws.receiveError(msg.message);
@@ -219,7 +241,12 @@ async function onObjectCall(rid: number, call: ObjectCall, reply: (m: IsolateToH
   }
 }
 
-port.on("message", (msg: HostToIsolate) => {
+port.on("message", (msg: HostToIsolate | { t: "batch"; msgs: HostToIsolate[] }) => {
+  if (msg.t === "batch") for (const m of msg.msgs) onHostMessage(m);
+  else onHostMessage(msg);
+});
+
+function onHostMessage(msg: HostToIsolate): void {
   switch (msg.t) {
     case "fetch":
       void onFetch(msg.rid, msg.reqId, msg);
@@ -260,7 +287,7 @@ port.on("message", (msg: HostToIsolate) => {
       maybeIdle();
       break;
   }
-});
+}
 
 function attachPeer(index: number, p: MessagePort): void {
   peers[index] = p;
