@@ -1,0 +1,1 @@
+export default { key: 'kv', title: 'kv', async run() { return { figures: {}, rows: [] }; } };

@@ -1,0 +1,1 @@
+export default { key: 'objects', title: 'objects', async run() { return { figures: {}, rows: [] }; } };

@@ -1,0 +1,1 @@
+export default { key: 'startup', title: 'startup', async run() { return { figures: {}, rows: [] }; } };

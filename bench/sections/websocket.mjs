@@ -1,0 +1,1 @@
+export default { key: 'websocket', title: 'websocket', async run() { return { figures: {}, rows: [] }; } };
