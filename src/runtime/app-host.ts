@@ -218,20 +218,6 @@ function pairChannels(n: number): (MessagePort | null)[][] {
 
 async function drainIsolate(h: IsolateHandle, timeoutMs: number): Promise<void> {
   if (h.dead) return;
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, timeoutMs);
-    const onMsg = (msg: { t: string }) => {
-      if (msg.t === "idle") {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    h.worker.on("message", onMsg);
-    h.worker.once("exit", () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    h.post({ t: "drain" });
-  });
+  await h.drain(timeoutMs);
   await h.worker.terminate();
 }

@@ -34,7 +34,7 @@ export class ObjectRouting implements ObjectRouter {
   objects!: ObjectManager;
   readonly #init: IsolateInit;
   readonly #peers: (MessagePort | null)[];
-  readonly #host: MessagePort;
+  readonly #postToHost: (msg: IsolateToHost) => void;
   readonly #exporter: SocketExporter;
   readonly #logError: (err: unknown, where: string) => void;
   readonly #directory: ObjectDirectory;
@@ -44,13 +44,13 @@ export class ObjectRouting implements ObjectRouter {
   constructor(
     init: IsolateInit,
     peers: (MessagePort | null)[],
-    host: MessagePort,
+    postToHost: (msg: IsolateToHost) => void,
     exporter: SocketExporter,
     logError: (err: unknown, where: string) => void,
   ) {
     this.#init = init;
     this.#peers = peers;
-    this.#host = host;
+    this.#postToHost = postToHost;
     this.#exporter = exporter;
     this.#logError = logError;
     this.#directory = new LocalDirectory(() => init.poolSize);
@@ -77,7 +77,7 @@ export class ObjectRouting implements ObjectRouter {
             storageKind: info.storageKind,
             durability: this.#init.durability,
             deleteAllDeletesAlarm,
-            onAlarmChange: (time: number | null) => this.#host.postMessage({ t: "alarm-set", target: address, time } satisfies IsolateToHost),
+            onAlarmChange: (time: number | null) => this.#postToHost({ t: "alarm-set", target: address, time }),
           }),
         idleMs: this.#init.objectIdleMs,
         hibernateIdleMs: this.#init.hibernateIdleMs,
@@ -120,7 +120,8 @@ export class ObjectRouting implements ObjectRouter {
     const rid = this.#nextRid++;
     return new Promise((resolve, reject) => {
       this.#pending.set(rid, { resolve, reject });
-      (port ?? this.#host).postMessage({ t: "object-call", rid, call });
+      if (port) port.postMessage({ t: "object-call", rid, call });
+      else this.#postToHost({ t: "object-call", rid, call });
     });
   }
 

@@ -58,6 +58,12 @@ export class ErrorEvent extends Event {
   }
 }
 
+/** A frame, close or error that reached an end before it was accepted (kept raw until then). */
+type Incoming =
+  | { kind: "message"; data: string | ArrayBuffer }
+  | { kind: "close"; code: number; reason: string; wasClean: boolean }
+  | { kind: "error"; message: string };
+
 let nextSocket = 0;
 let isolatePrefix = "i";
 
@@ -89,7 +95,8 @@ export class WebSocket extends EventTarget {
 
   #accepted = false;
   #transferred = false;
-  #pendingEvents: Event[] = [];
+  #pendingEvents: Incoming[] = [];
+  #forward: WsTransport | null = null;
   #pendingSends: (() => void)[] = [];
   #attachment: Buffer | null = null;
   [kTransport]: WsTransport | null = null;
@@ -112,9 +119,7 @@ export class WebSocket extends EventTarget {
     if (this[kHibernation]) throw new TypeError("This WebSocket was accepted with ctx.acceptWebSocket(); do not call accept()");
     if (this.#accepted) return;
     this.#accepted = true;
-    const events = this.#pendingEvents;
-    this.#pendingEvents = [];
-    for (const ev of events) this.#dispatch(ev);
+    for (const item of this.#pendingEvents.splice(0)) this.#dispatch(this.#toEvent(item));
   }
 
   get accepted(): boolean {
@@ -173,9 +178,16 @@ export class WebSocket extends EventTarget {
     if (this.readyState < 2) this[kTransport]?.send(data);
   }
 
-  /** Marks this end as handed to the host (returned in a 101 Response). */
-  markTransferred(): void {
+  /**
+   * Marks this end as handed to the host (returned in a 101 Response). What its peer sent to it in
+   * memory before that (a server sending history before returning the Response, or an error and a
+   * close) is relayed to `forward`, the peer's bridge, and so is anything still in flight.
+   */
+  markTransferred(forward?: WsTransport): void {
     this.#transferred = true;
+    if (!forward) return;
+    this.#forward = forward;
+    for (const item of this.#pendingEvents.splice(0)) this.#receive(item);
   }
   get transferred(): boolean {
     return this.#transferred;
@@ -191,23 +203,40 @@ export class WebSocket extends EventTarget {
 
   receiveMessage(data: string | ArrayBuffer): void {
     if (this.readyState === 3) return;
-    const payload = typeof data !== "string" && this.binaryType === "blob" ? new Blob([data]) : data;
-    this.#deliver(new MessageEvent("message", { data: payload }));
+    this.#receive({ kind: "message", data });
   }
 
   receiveClose(code: number, reason: string, wasClean: boolean): void {
     if (this.readyState === 3) return;
     this.readyState = 3;
-    this.#deliver(new CloseEvent("close", { code, reason, wasClean }));
+    this.#receive({ kind: "close", code, reason, wasClean });
   }
 
   receiveError(message: string): void {
-    this.#deliver(new ErrorEvent("error", { message, error: new Error(message) }));
+    this.#receive({ kind: "error", message });
   }
 
-  #deliver(ev: Event): void {
-    if (this.#accepted) this.#dispatch(ev);
-    else this.#pendingEvents.push(ev);
+  #receive(item: Incoming): void {
+    const forward = this.#forward;
+    if (forward) {
+      if (item.kind === "message") forward.send(item.data);
+      // 1005 means "no code given"; the bridge then closes with its default.
+      else if (item.kind === "close") forward.close(item.code === 1005 ? undefined : item.code, item.reason);
+    } else if (this.#accepted) this.#dispatch(this.#toEvent(item));
+    else this.#pendingEvents.push(item);
+  }
+
+  #toEvent(item: Incoming): Event {
+    switch (item.kind) {
+      case "message": {
+        const data = typeof item.data !== "string" && this.binaryType === "blob" ? new Blob([item.data]) : item.data;
+        return new MessageEvent("message", { data });
+      }
+      case "close":
+        return new CloseEvent("close", item);
+      case "error":
+        return new ErrorEvent("error", { message: item.message, error: new Error(item.message) });
+    }
   }
 
   #dispatch(ev: Event): void {

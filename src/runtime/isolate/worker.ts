@@ -17,7 +17,7 @@ import { responseHead, toRequest, type SocketExporter } from "./http.js";
 import { buildEnv } from "./env.js";
 import { ObjectRouting } from "./routing.js";
 import { createWorkersModule, WorkerEntrypoint } from "./workers-module.js";
-import { kHibernation, serverEndOf, setListenerErrorReporter, setPairHook, setSocketIdPrefix, type WebSocket } from "./websocket.js";
+import { kHibernation, serverEndOf, setListenerErrorReporter, setPairHook, setSocketIdPrefix, type WebSocket, type WsTransport } from "./websocket.js";
 import { lazyCaches } from "./caches.js";
 
 const port = parentPort!;
@@ -71,12 +71,13 @@ setListenerErrorReporter((err) => logError(err, "WebSocket event listener"));
 const bridged = new Map<string, WebSocket>();
 const exporter: SocketExporter = (client) => {
   const server = serverEndOf(client)!;
-  client.markTransferred();
   bridged.set(server.wsId, server);
-  server.attachTransport({
+  const toHost: WsTransport = {
     send: (data) => post({ t: "ws-send", wsId: server.wsId, data }, typeof data === "string" ? undefined : [data]),
     close: (code, reason) => post({ t: "ws-close", wsId: server.wsId, code, reason }),
-  });
+  };
+  server.attachTransport(toHost);
+  client.markTransferred(toHost);
   return { wsId: server.wsId, isolate: init.isolateId };
 };
 
