@@ -83,6 +83,7 @@ async function run({ durability, writers, pattern }) {
     fsyncsPerSec: Math.round(fsyncs / elapsed),
     writesPerCommit: round(acknowledged / Math.max(commits, 1), 1),
     commitsPerFsync: fsyncs > 0 ? round(commits / fsyncs, 2) : null,
+    checkpoints: stats.checkpoints - startStats.checkpoints,
     latencyMs: { p50: pct(0.5), p99: pct(0.99) },
   };
 }
