@@ -106,7 +106,10 @@ export class SqlStorageCursor<T extends Record<string, SqlStorageValue> = Record
     this.#rowsWritten = rowsWritten;
   }
 
-  /** Rows handed out so far (Ledge cannot see SQLite's internal row reads; see docs). */
+  /**
+   * Rows handed out so far. Cloudflare counts the rows SQLite scanned (a full-table COUNT(*) reads
+   * every row); better-sqlite3 does not expose that counter, so Ledge reports rows returned.
+   */
   get rowsRead(): number {
     return this.#position;
   }
@@ -215,7 +218,6 @@ function toResultValue(value: unknown): SqlStorageValue {
     // better-sqlite3 returns BLOBs as Buffers; the Workers API returns ArrayBuffers.
     return value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength) as ArrayBuffer;
   }
-  if (typeof value === "bigint") return Number(value);
   return value as SqlStorageValue;
 }
 

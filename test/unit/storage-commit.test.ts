@@ -252,6 +252,15 @@ describe("persistence", () => {
     assert.equal(await again.getAlarm(), alarm);
   });
 
+  test("a closed storage refuses further calls; close() is idempotent", async () => {
+    const s = open();
+    await s.put("k", 1);
+    s.close();
+    s.close();
+    await assert.rejects(s.get("k"), { code: "LEDGE_STORAGE_CLOSED" });
+    assert.throws(() => s.sql.exec("SELECT 1"), { code: "LEDGE_STORAGE_CLOSED" });
+  });
+
   test("after kill -9, acknowledged writes survive and an unflushed turn is lost entirely", () => {
     const path = freshPath();
     const script = join(dir, `crash-${n}.mts`);
@@ -265,7 +274,11 @@ describe("persistence", () => {
       void s.put("y", 2);
       process.kill(process.pid, "SIGKILL");`,
     );
-    const child = spawnSync(process.execPath, ["--import", "tsx", script], { encoding: "utf8", timeout: 30_000 });
+    const child = spawnSync(process.execPath, ["--import", "tsx", script], {
+      cwd: join(import.meta.dirname, "../.."), // where `--import tsx` resolves from
+      encoding: "utf8",
+      timeout: 30_000,
+    });
     assert.equal(child.signal, "SIGKILL", child.stderr);
     const count = reader(path);
     assert.equal(count("SELECT group_concat(key) FROM _cf_KV"), "acknowledged");

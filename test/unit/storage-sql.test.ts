@@ -95,11 +95,13 @@ describe("cursor", () => {
     assert.equal(cursor.rowsWritten, 1);
   });
 
-  test("a statement without results gives an empty cursor", () => {
+  test("a statement without results, or a query of only comments, gives an empty cursor", () => {
     const s = open();
-    const cursor = s.sql.exec("CREATE TABLE x (a)");
+    const cursor = s.sql.exec("CREATE TABLE x (a);");
     assert.deepEqual(cursor.columnNames, []);
     assert.deepEqual(cursor.toArray(), []);
+    assert.deepEqual(s.sql.exec("  -- nothing to do\n ; ").toArray(), []);
+    assert.deepEqual(s.sql.exec("SELECT count(*) AS n FROM x;").one(), { n: 0 });
   });
 });
 

@@ -90,15 +90,20 @@ describe("transaction()", () => {
     const s = open();
     const committed = committedKeys(s);
     const commitsBefore = s.stats.commits;
+    // `io` stands for a fetch() inside the transaction: it settles only when the test says so,
+    // after several turns of the event loop have passed.
+    let finishIo!: () => void;
+    const io = new Promise<void>((resolve) => (finishIo = resolve));
     const txn = s.transaction(async (t) => {
       await t.put("first", 1);
-      await sleep(30); // stands for a fetch(): several turns of the event loop pass
+      await io;
       await t.put("second", 2);
     });
     await setImmediate();
     await setImmediate();
     assert.deepEqual(committed(), [], "nothing is committed while the transaction is open");
     assert.equal(s.stats.commits, commitsBefore);
+    finishIo();
     await txn;
     await s.whenDurable();
     assert.deepEqual(committed(), ["first", "second"]);
