@@ -14,7 +14,7 @@
  * throws it, and the runtime resets the object, so a response that depended on lost writes is
  * never released.
  *
- * Durability levels. The database runs in WAL mode with synchronous=NORMAL: a COMMIT appends the
+ * Durability levels. The database runs in WAL mode with synchronous=NORMAL: a COMMIT writes the
  * batch's pages to the `-wal` file with write(2) and returns without any fsync.
  * - "normal": the gate opens right after COMMIT. The data is in the OS page cache, so it survives
  *   the process crashing or being killed with SIGKILL (the kernel still writes it out), but not a
