@@ -38,14 +38,15 @@ export function evaluateBundle(
     throw new Error(`No such module "${name}"`);
   };
   const hidden = opts.nodejsCompat ? [] : NODE_ONLY;
-  const params = ["exports", "require", "module", ...hidden, ...(opts.nodejsCompat ? [] : ["globalThis", "self"])];
+  const timers = opts.nodejsCompat ? [] : Object.keys(WORKERS_TIMERS);
+  const params = ["exports", "require", "module", ...hidden, ...timers, ...(opts.nodejsCompat ? [] : ["globalThis", "self"])];
   const wrapper = `(function (${params.join(", ")}) {${code}\n})`;
   const fn = new vm.Script(wrapper, { filename }).runInThisContext() as (...args: unknown[]) => void;
   const module = { exports: {} as Record<string, unknown> };
   const args: unknown[] = [module.exports, userRequire, module];
   if (!opts.nodejsCompat) {
     const view = workersGlobalView();
-    args.push(...hidden.map(() => undefined), view, view);
+    args.push(...hidden.map(() => undefined), ...Object.values(WORKERS_TIMERS), view, view);
   }
   fn(...args);
   return module.exports;
@@ -54,10 +55,21 @@ export function evaluateBundle(
 /** Node globals that Workers does not have (without `nodejs_compat`). */
 const NODE_ONLY = ["process", "Buffer", "global", "setImmediate", "clearImmediate", "__filename", "__dirname"];
 
+/**
+ * Workers' `setTimeout`/`setInterval` return numeric ids; Node's return Timeout objects. A Node
+ * Timeout turned into a number is registered under that id, so Node's `clearTimeout(id)` still
+ * works. Only the bundle sees these, and only without nodejs_compat: Node's own code in the
+ * isolate (undici, ...) and npm packages written for Node call `.unref()` on what they get back.
+ */
+const WORKERS_TIMERS: Record<string, unknown> = {
+  setTimeout: (...args: Parameters<typeof setTimeout>) => Number(setTimeout(...args)),
+  setInterval: (...args: Parameters<typeof setInterval>) => Number(setInterval(...args)),
+};
+
 function workersGlobalView(): typeof globalThis {
   const hide = new Set<PropertyKey>(NODE_ONLY);
   return new Proxy(globalThis, {
-    get: (t, k) => (hide.has(k) ? undefined : Reflect.get(t, k)),
+    get: (t, k) => (hide.has(k) ? undefined : typeof k === "string" && Object.hasOwn(WORKERS_TIMERS, k) ? WORKERS_TIMERS[k] : Reflect.get(t, k)),
     has: (t, k) => !hide.has(k) && Reflect.has(t, k),
     getOwnPropertyDescriptor: (t, k) => (hide.has(k) ? undefined : Reflect.getOwnPropertyDescriptor(t, k)),
     ownKeys: (t) => Reflect.ownKeys(t).filter((k) => !hide.has(k)),
