@@ -8,9 +8,12 @@ import { mkdirSync, watch, type FSWatcher } from "node:fs";
 import { isAbsolute, join, resolve, sep } from "node:path";
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { bundle } from "../bundle/index.js";
-import { formatConfigWarnings, loadConfig, parseVarFlag, type AppConfig, type ConfigOverrides } from "../config/index.js";
-import { startKvPurger } from "../kv/index.js";
+import { availableParallelism } from "node:os";
+import { bundleCached } from "../bundle/cached.js";
+import { loadConfigCached } from "../config/cached.js";
+import { formatConfigWarnings, parseVarFlag } from "../config/cli-helpers.js";
+import type { AppConfig, ConfigOverrides } from "../config/types.js";
+import { IsolateHandle } from "../runtime/isolate-handle.js";
 import { LedgeNode } from "../runtime/node.js";
 import { FrontDoor } from "../server/front-door.js";
 import { AccessLog } from "../server/access-log.js";
@@ -67,7 +70,20 @@ export async function serveCommand(argv: string[], opts: { watch: boolean }): Pr
   const durability = values.durability;
   if (durability !== "full" && durability !== "normal") throw new LedgeError("LEDGE_CLI", `--durability must be "full" or "normal", not "${durability}"`);
 
-  const config = await loadConfig(overrides.configPath ?? dir, overrides);
+  const objectIdleMs = intOption("--object-idle-ms", values["object-idle-ms"], 1, 2 ** 31 - 1);
+  const hibernateIdleMs = intOption("--hibernate-ms", values["hibernate-ms"], 1, 2 ** 31 - 1);
+
+  // Start the app's isolates first: a worker thread takes tens of milliseconds to boot, which
+  // overlaps with reading the config and bundling instead of following them.
+  const poolSize = values.isolates ? intOption("--isolates", values.isolates, 1, 64) : availableParallelism();
+  const prestarted = Array.from({ length: poolSize }, () => new IsolateHandle(128));
+  let config: AppConfig;
+  try {
+    config = await loadConfigCached(overrides.configPath ?? dir, overrides);
+  } catch (err) {
+    for (const h of prestarted) void h.worker.terminate();
+    throw err;
+  }
   const warnings = formatConfigWarnings(config);
   if (warnings) process.stderr.write(warnings + "\n");
   const persistDir = values["persist-to"]
@@ -81,10 +97,11 @@ export async function serveCommand(argv: string[], opts: { watch: boolean }): Pr
     colo: values.colo,
     dev: opts.watch,
     durability,
-    objectIdleMs: intOption("--object-idle-ms", values["object-idle-ms"], 1, 2 ** 31 - 1),
-    hibernateIdleMs: intOption("--hibernate-ms", values["hibernate-ms"], 1, 2 ** 31 - 1),
+    objectIdleMs,
+    hibernateIdleMs,
     cacheMaxBytes: 512 * 1024 * 1024,
-    poolSize: values.isolates ? intOption("--isolates", values.isolates, 1, 64) : undefined,
+    poolSize,
+    prestarted,
     drainMs: opts.watch ? 5_000 : 30_000,
     log,
   });
@@ -100,17 +117,22 @@ export async function serveCommand(argv: string[], opts: { watch: boolean }): Pr
 
   let inputs: string[] = [];
   try {
-    const built = await bundle(config);
+    const built = await bundleCached(config);
     inputs = built.inputs;
     await node.deploy(config, built.code);
   } catch (err) {
-    if (!opts.watch) throw err;
+    if (!opts.watch) {
+      await node.stop();
+      throw err;
+    }
     log(`✘ ${errorMessage(err)}\n  Waiting for changes…`);
   }
-  node.start();
-  const purger = startKvPurger(persistDir, {});
   const addr = await front.listen();
   process.stdout.write(`Ready on http://${addr.address}:${addr.port}\n`);
+  node.start();
+  // Off the start-up path: nothing expires in the first moments.
+  const { startKvPurger } = await import("../kv/index.js");
+  const purger = startKvPurger(persistDir, {});
 
   let watcher: FSWatcher | null = null;
   if (opts.watch) watcher = watchProject(config, overrides, node, log, () => inputs, (i) => (inputs = i));
@@ -156,6 +178,8 @@ function watchProject(
     running = true;
     const t0 = performance.now();
     try {
+      const { loadConfig } = await import("../config/index.js");
+      const { bundle } = await import("../bundle/index.js");
       const config = await loadConfig(overrides.configPath ?? first.rootDir, overrides);
       const built = await bundle(config);
       setInputs(built.inputs);

@@ -29,6 +29,7 @@ export { CONFIG_FILE_NAMES, findConfigFile } from "./find.js";
 export { DEFAULT_MODULE_RULES } from "./rules.js";
 export { NODEJS_COMPAT_DEFAULT_DATE } from "./normalise.js";
 export { parseDotenv } from "./dev-vars.js";
+export { parseVarFlag, formatConfigWarnings } from "./cli-helpers.js";
 
 export interface LoadConfigOptions {
   /** The clock used for the default compatibility date. Default: `new Date()`. */
@@ -119,31 +120,4 @@ export async function loadConfig(dirOrFile: string, overrides: ConfigOverrides =
   };
   problems.throwIfAny();
   return config;
-}
-
-/**
- * Parses the CLI's `--var KEY:VALUE`. The value may itself contain colons (URLs).
- * Example: `parseVarFlag("API_URL:https://example.com")` → `["API_URL", "https://example.com"]`.
- */
-export function parseVarFlag(s: string): [string, string] {
-  const colon = s.indexOf(":");
-  if (colon <= 0) {
-    throw new ConfigError(
-      `--var expects KEY:VALUE, e.g. --var API_URL:https://example.com; got ${JSON.stringify(s)}${colon === 0 ? " (the key is empty)" : " (no colon)"}.`,
-      undefined,
-      "--var",
-    );
-  }
-  return [s.slice(0, colon), s.slice(colon + 1)];
-}
-
-/**
- * The config's warnings as a block for the terminal, naming the file once; "" when there are none.
- * Example output:
- *   Warnings in wrangler.toml:
- *     - compatiblity_date: unknown field, ignored. ...
- */
-export function formatConfigWarnings(config: Pick<AppConfig, "configPath" | "warnings">): string {
-  if (config.warnings.length === 0) return "";
-  return [`Warnings in ${displayPath(config.configPath)}:`, ...config.warnings.map((w) => `  - ${w}`)].join("\n");
 }

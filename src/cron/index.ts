@@ -3,7 +3,7 @@
  * UTC. Five-field expressions as on Cloudflare; six fields (a leading seconds field) are a Ledge
  * extension, handy for tests and sub-minute jobs. A failing run is logged and later runs go on.
  */
-import { Cron } from "croner";
+import type { Cron } from "croner";
 
 export interface CronTarget {
   app: string;
@@ -22,6 +22,23 @@ export class CronScheduler {
   /** (Re)schedules an app's triggers; replaces whatever the app had. */
   set(target: CronTarget): void {
     this.remove(target.app);
+    // croner is loaded only by apps that have triggers, off the start-up path of those that don't.
+    if (target.crons.length === 0) return;
+    const generation = this.#bump(target.app);
+    void import("croner").then(({ Cron }) => {
+      if (generation === this.#generations.get(target.app)) this.#schedule(target, Cron);
+    });
+  }
+
+  /** Per app, so a schedule still loading croner is dropped if the app was re-set or removed. */
+  readonly #generations = new Map<string, number>();
+  #bump(app: string): number {
+    const g = (this.#generations.get(app) ?? 0) + 1;
+    this.#generations.set(app, g);
+    return g;
+  }
+
+  #schedule(target: CronTarget, Cron: typeof import("croner").Cron): void {
     const jobs: Cron[] = [];
     for (const expr of target.crons) {
       const job = new Cron(expr, { timezone: "UTC", protect: true }, async (self: Cron) => {
@@ -35,6 +52,7 @@ export class CronScheduler {
   }
 
   remove(app: string): void {
+    this.#bump(app);
     for (const j of this.#jobs.get(app) ?? []) j.stop();
     this.#jobs.delete(app);
   }

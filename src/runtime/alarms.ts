@@ -27,30 +27,27 @@ interface Scheduled {
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class AlarmScheduler {
-  readonly #db: SqliteDatabase;
-  readonly #stmts;
+  #opened: { db: SqliteDatabase; stmts: ReturnType<typeof prepare> } | null = null;
+  readonly #persistDir: string;
   readonly #alarms = new Map<string, Scheduled>();
   #runner: AlarmRunner | null = null;
   readonly #clock: () => number;
   readonly #retryBaseMs: number;
 
   constructor(persistDir: string, opts: { clock?: () => number; retryBaseMs?: number } = {}) {
-    mkdirSync(join(persistDir, "do"), { recursive: true });
-    this.#db = openSqlite(join(persistDir, "do", "alarms.sqlite"));
-    this.#db.pragma("journal_mode = WAL");
-    this.#db.pragma("synchronous = NORMAL");
-    this.#db.exec(`CREATE TABLE IF NOT EXISTS alarms (
-      app TEXT NOT NULL, class TEXT NOT NULL, id TEXT NOT NULL, name TEXT,
-      time INTEGER NOT NULL, PRIMARY KEY (app, class, id)) WITHOUT ROWID`);
-    this.#stmts = {
-      upsert: this.#db.prepare(
-        "INSERT INTO alarms (app, class, id, name, time) VALUES (?, ?, ?, ?, ?) ON CONFLICT (app, class, id) DO UPDATE SET time = excluded.time, name = coalesce(excluded.name, alarms.name)",
-      ),
-      remove: this.#db.prepare("DELETE FROM alarms WHERE app = ? AND class = ? AND id = ?"),
-      all: this.#db.prepare("SELECT app, class, id, name, time FROM alarms"),
-    };
+    this.#persistDir = persistDir;
     this.#clock = opts.clock ?? Date.now;
     this.#retryBaseMs = opts.retryBaseMs ?? 2000;
+  }
+
+  /** The schedule's database, opened on first use (off the node's start-up path). */
+  get #stmts(): ReturnType<typeof prepare> {
+    if (!this.#opened) {
+      mkdirSync(join(this.#persistDir, "do"), { recursive: true });
+      const db = openSqlite(join(this.#persistDir, "do", "alarms.sqlite"));
+      this.#opened = { db, stmts: prepare(db) };
+    }
+    return this.#opened.stmts;
   }
 
   /** Starts firing: loads every stored alarm (including overdue ones from before a restart). */
@@ -134,8 +131,24 @@ export class AlarmScheduler {
 
   close(): void {
     for (const key of [...this.#alarms.keys()]) this.#disarm(key);
-    this.#db.close();
+    this.#opened?.db.close();
+    this.#opened = null;
   }
+}
+
+function prepare(db: SqliteDatabase) {
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = NORMAL");
+  db.exec(`CREATE TABLE IF NOT EXISTS alarms (
+    app TEXT NOT NULL, class TEXT NOT NULL, id TEXT NOT NULL, name TEXT,
+    time INTEGER NOT NULL, PRIMARY KEY (app, class, id)) WITHOUT ROWID`);
+  return {
+    upsert: db.prepare(
+      "INSERT INTO alarms (app, class, id, name, time) VALUES (?, ?, ?, ?, ?) ON CONFLICT (app, class, id) DO UPDATE SET time = excluded.time, name = coalesce(excluded.name, alarms.name)",
+    ),
+    remove: db.prepare("DELETE FROM alarms WHERE app = ? AND class = ? AND id = ?"),
+    all: db.prepare("SELECT app, class, id, name, time FROM alarms"),
+  };
 }
 
 function keyOf(a: ObjectAddress): string {

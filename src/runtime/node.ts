@@ -19,6 +19,8 @@ export interface NodeOptions extends Omit<AppRuntimeOptions, "poolSize"> {
   log?: (line: string) => void;
   /** Alarm retry backoff base in ms (default 2,000, as on Cloudflare). */
   alarmRetryBaseMs?: number;
+  /** Isolates started early (before the config and bundle were ready), used first. */
+  prestarted?: IsolateHandle[];
 }
 
 const DEFAULT_MEMORY_MB = 128;
@@ -32,6 +34,7 @@ export class LedgeNode implements IsolateProvider {
   readonly #opts: AppRuntimeOptions;
   readonly log: (line: string) => void;
   #spare: IsolateHandle | null = null;
+  #prestarted: IsolateHandle[];
   #watchdog: NodeJS.Timeout | null = null;
   #stopped = false;
 
@@ -40,13 +43,19 @@ export class LedgeNode implements IsolateProvider {
     this.log = opts.log ?? ((line) => process.stderr.write(line + "\n"));
     this.alarms = new AlarmScheduler(opts.persistDir, { retryBaseMs: opts.alarmRetryBaseMs });
     this.crons = new CronScheduler(this.log);
-    this.#spare = new IsolateHandle(DEFAULT_MEMORY_MB);
+    this.#prestarted = opts.prestarted ?? [];
   }
 
   /** A started isolate waiting for its app: the spare if it fits, else a new one; refills the spare. */
   takeIsolate(memoryMb: number): IsolateHandle {
     let h: IsolateHandle;
-    if (this.#spare && !this.#spare.dead && memoryMb === DEFAULT_MEMORY_MB) {
+    const early = this.#prestarted.shift();
+    if (early && !early.dead && memoryMb === DEFAULT_MEMORY_MB) {
+      h = early;
+    } else if (early) {
+      void early.worker.terminate();
+      h = new IsolateHandle(memoryMb);
+    } else if (this.#spare && !this.#spare.dead && memoryMb === DEFAULT_MEMORY_MB) {
       h = this.#spare;
       this.#spare = null;
     } else {
@@ -54,10 +63,10 @@ export class LedgeNode implements IsolateProvider {
     }
     this.isolates.set(h.id, h);
     if (!this.#spare && !this.#stopped) {
-      // Refill after the current burst of work so start-up of this app is not slowed by it.
+      // Refill once the current burst of work is over, so the spare does not compete with it.
       setTimeout(() => {
         if (!this.#spare && !this.#stopped) this.#spare = new IsolateHandle(DEFAULT_MEMORY_MB);
-      }, 50).unref();
+      }, 1000).unref();
     }
     return h;
   }
@@ -156,6 +165,7 @@ export class LedgeNode implements IsolateProvider {
     this.sockets.closeAll(1001, "server shutting down");
     await Promise.all([...this.apps.values()].map((a) => a.stop()));
     if (this.#spare) await this.#spare.worker.terminate();
+    for (const h of this.#prestarted) await h.worker.terminate();
     this.alarms.close();
   }
 }

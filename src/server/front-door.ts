@@ -7,7 +7,7 @@ import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
-import { WebSocketServer } from "ws";
+import type { WebSocketServer } from "ws";
 import type { AppHost } from "../runtime/app-host.js";
 import type { FetchSink } from "../runtime/isolate-handle.js";
 import { newRequestId, type LedgeNode } from "../runtime/node.js";
@@ -39,7 +39,8 @@ type UpgradeReq = IncomingMessage & { [kProtocol]?: string; [kExtraHeaders]?: st
 
 export class FrontDoor {
   readonly server: http.Server;
-  readonly #wss: WebSocketServer;
+  /** Loaded on first use (or in the background after listen): `ws` costs tens of ms to import. */
+  #wss: Promise<WebSocketServer> | null = null;
   readonly #opts: FrontDoorOptions;
   readonly #log: AccessLog;
   readonly #maxBody: number;
@@ -51,19 +52,26 @@ export class FrontDoor {
     this.#maxBody = opts.maxBodyBytes ?? 100 * 1024 * 1024;
     this.#cfBase = { colo: opts.colo, country: "XX", asn: 0, asOrganization: "", clientTcpRtt: 0, tlsVersion: "", tlsCipher: "", requestPriority: "" };
     this.server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.#onRequest(req, res));
-    this.#wss = new WebSocketServer({
-      noServer: true,
-      maxPayload: opts.maxWsMessageBytes ?? 32 * 1024 * 1024,
-      perMessageDeflate: false,
-      handleProtocols: (_protocols, req) => (req as UpgradeReq)[kProtocol] ?? false,
-    });
-    this.#wss.on("headers", (headers, req) => {
-      for (const h of (req as UpgradeReq)[kExtraHeaders] ?? []) headers.push(h);
-    });
     this.server.on("upgrade", (req, socket, head) => this.#onUpgrade(req, socket, head));
     this.server.on("clientError", (_err, socket) => {
       if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
     });
+  }
+
+  #webSocketServer(): Promise<WebSocketServer> {
+    this.#wss ??= import("ws").then(({ WebSocketServer }) => {
+      const wss = new WebSocketServer({
+        noServer: true,
+        maxPayload: this.#opts.maxWsMessageBytes ?? 32 * 1024 * 1024,
+        perMessageDeflate: false,
+        handleProtocols: (_protocols, req) => (req as UpgradeReq)[kProtocol] ?? false,
+      });
+      wss.on("headers", (headers, req) => {
+        for (const h of (req as UpgradeReq)[kExtraHeaders] ?? []) headers.push(h);
+      });
+      return wss;
+    });
+    return this.#wss;
   }
 
   listen(): Promise<AddressInfo> {
@@ -72,6 +80,7 @@ export class FrontDoor {
       this.server.listen(this.#opts.port, this.#opts.host, () => {
         this.server.off("error", reject);
         resolve(this.server.address() as AddressInfo);
+        setTimeout(() => void this.#webSocketServer(), 100).unref();
       });
     });
   }
@@ -266,7 +275,9 @@ export class FrontDoor {
             else if (!HOP_BY_HOP.has(n) && !n.startsWith("sec-websocket")) extra.push(`${n}: ${v}`);
           }
           ureq[kExtraHeaders] = extra;
-          this.#wss.handleUpgrade(req, socket, head, (ws) => this.#opts.node.sockets.attach(ref.wsId, ws, iso));
+          void this.#webSocketServer().then((wss) =>
+            wss.handleUpgrade(req, socket, head, (ws) => this.#opts.node.sockets.attach(ref.wsId, ws, iso)),
+          );
           return log(101);
         }
         if (!r.stream) {
