@@ -55,6 +55,28 @@ interface Job {
 /** Names an RPC caller may not invoke: lifecycle handlers and Object.prototype members. */
 const NOT_RPC = new Set(["constructor", "fetch", "alarm", "webSocketMessage", "webSocketClose", "webSocketError", "ctx", "env"]);
 
+/**
+ * Events waiting for one object beyond this are refused with an `overloaded` error, as Cloudflare
+ * refuses them ("Too many requests queued"), rather than growing memory without bound.
+ */
+const MAX_QUEUED_EVENTS = 10_000;
+
+const USER_STORAGE_METHODS = [
+  "get",
+  "put",
+  "delete",
+  "list",
+  "deleteAll",
+  "transactionSync",
+  "sync",
+  "getAlarm",
+  "setAlarm",
+  "deleteAlarm",
+  "getCurrentBookmark",
+  "getBookmarkForTime",
+  "onNextSessionRestoreBookmark",
+];
+
 export function objectKey(a: ObjectAddress): string {
   return `${a.app}\u0000${a.className}\u0000${a.id}`;
 }
@@ -62,6 +84,7 @@ export function objectKey(a: ObjectAddress): string {
 class ObjectEntry {
   instance: Record<string, unknown> | null = null;
   storage: StorageHandle | null = null;
+  userStorage: unknown = null;
   mailbox: Job[] = [];
   blocked = 0;
   running = 0;
@@ -107,6 +130,12 @@ export class ObjectManager {
   async dispatch(address: ObjectAddress, event: ObjectEvent, reqId: string): Promise<unknown> {
     if (!this.#enabled) await new Promise<void>((r) => this.#waiting.push(r));
     const entry = this.#entry(address);
+    if (entry.mailbox.length >= MAX_QUEUED_EVENTS) {
+      const err = new Error("Durable Object is overloaded. Too many requests queued.") as Error & { overloaded: boolean; remote: boolean };
+      err.overloaded = true;
+      err.remote = true;
+      throw err;
+    }
     return new Promise((resolve, reject) => {
       entry.mailbox.push({ event, reqId, resolve, reject });
       this.#schedule(entry);
@@ -148,7 +177,7 @@ export class ObjectManager {
     const state = new DurableObjectState(id, {
       objectKey: e.key,
       address: e.address,
-      storage: () => this.#storage(e),
+      storage: () => this.#userStorage(e),
       blockConcurrencyWhile: (fn) => this.#block(e, fn),
       abort: (reason) => {
         const err = reason instanceof Error ? reason : new Error(reason === undefined ? "Durable Object was aborted" : String(reason));
@@ -174,6 +203,37 @@ export class ObjectManager {
     if (e.gone) throw new Error("This Durable Object instance was reset; its storage is no longer reachable");
     if (!e.storage) e.storage = this.#opts.openStorage(e.address, e.info);
     return e.storage;
+  }
+
+  /**
+   * What user code gets as `ctx.storage`: the storage API without the runtime's members
+   * (`whenDurable`, `close`, …), and with `transaction()` holding the mailbox while it runs, so
+   * no other event's writes can join (and share the rollback of) an open transaction.
+   */
+  #userStorage(e: ObjectEntry): unknown {
+    if (e.userStorage) return e.userStorage;
+    const s = this.#storage(e) as unknown as Record<string, (...a: unknown[]) => unknown>;
+    const facade: Record<string, unknown> = {};
+    for (const name of USER_STORAGE_METHODS) {
+      const fn = s[name];
+      if (typeof fn === "function") facade[name] = fn.bind(s);
+    }
+    facade.transaction = (closure: unknown) => this.#hold(e, () => s.transaction!.call(s, closure) as Promise<unknown>);
+    Object.defineProperty(facade, "sql", { get: () => (s as { sql?: unknown }).sql, enumerable: true });
+    Object.defineProperty(facade, "kv", { get: () => (s as { kv?: unknown }).kv, enumerable: true });
+    e.userStorage = facade;
+    return facade;
+  }
+
+  /** Holds the mailbox while `fn` runs (no reset on failure, unlike blockConcurrencyWhile). */
+  async #hold<T>(e: ObjectEntry, fn: () => Promise<T>): Promise<T> {
+    e.blocked++;
+    try {
+      return await fn();
+    } finally {
+      e.blocked--;
+      this.#schedule(e);
+    }
   }
 
   #hibernationOf(key: string): HibernationState {
@@ -359,6 +419,7 @@ export class ObjectManager {
       this.#opts.logError(err, "closing object storage");
     }
     e.storage = null;
+    e.userStorage = null;
     e.instance = null;
   }
 
