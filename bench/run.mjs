@@ -12,7 +12,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { availableParallelism, cpus, totalmem } from "node:os";
+import { availableParallelism, cpus, loadavg, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -94,6 +94,9 @@ function meta(opts) {
     cpus: availableParallelism(),
     cpuModel: cpus()[0]?.model ?? null,
     memoryMb: Math.round(totalmem() / 2 ** 20),
+    // Other work on the machine skews every figure; a 1-minute load average near or above the
+    // number of cores at the start means the run shared the CPU.
+    loadAverageAtStart: loadavg().map((x) => Math.round(x * 100) / 100),
     load: `wrk -t1 -c50 -d${opts.durationS}s, ${opts.rounds} round(s), ${opts.warmupS}s warm-up, medians`,
     durationS: opts.durationS,
     rounds: opts.rounds,
@@ -138,8 +141,14 @@ async function main() {
     rendered.push({ title: section.title, rows: out.rows });
   }
   results.meta.elapsedS = Math.round((Date.now() - started) / 1000);
+  results.meta.loadAverageAtEnd = loadavg().map((x) => Math.round(x * 100) / 100);
 
-  process.stdout.write(`\nLedge benchmarks — ${results.meta.load}; ratios are to node:http measured in this run\n\n`);
+  process.stdout.write(`\nLedge benchmarks — ${results.meta.load}; ratios are to node:http measured in this run\n`);
+  const busy = results.meta.loadAverageAtStart[0];
+  if (busy > 0.5) {
+    process.stdout.write(`Note: the machine's load average was ${busy} when the run started (${results.meta.cpus} cores); other work skews the figures.\n`);
+  }
+  process.stdout.write("\n");
   process.stdout.write(renderTable(rendered) + "\n\n");
   process.stdout.write(JSON.stringify(results, null, 2) + "\n");
   const dir = join(here, "results");
