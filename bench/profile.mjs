@@ -46,13 +46,14 @@ async function main() {
   const dir = writeProject("profile", wranglerToml("hello"), { "src/index.js": HELLO_WORKER });
   const server = await startLedge(dir, { accessLog: values["access-log"], nodeArgs: ["--cpu-prof", "--cpu-prof-dir", outDir] });
   let load = { rps: 0, p50Ms: null, p99Ms: null };
-  if (!values.startup) {
+  if (values.startup) {
+    // The CLI installs its SIGTERM handler a moment after it starts answering; a SIGTERM before
+    // that kills it without writing the profiles.
+    await sleep(1_000);
+  } else {
     process.stderr.write(`profile: loading ${server.url}/ for ${durationS} s\n`);
     load = await runWrk({ url: server.url + "/", durationS });
   }
-  // The CLI installs its SIGTERM handler a moment after it starts answering; a SIGTERM before that
-  // kills it without writing the profiles.
-  else await sleep(1_000);
   // V8 writes the profiles when the process exits normally; give the drain time before SIGKILL.
   await stop(server.child, 15_000);
   const files = readdirSync(outDir).filter((f) => f.endsWith(".cpuprofile"));
