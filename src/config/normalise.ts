@@ -5,6 +5,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { Cron } from "croner";
+import { CLOUDFLARE_CRON_OPTIONS } from "../cron/index.js";
 import type { SelectedConfig } from "./environments.js";
 import { exampleFor } from "./issues.js";
 import { errorMessage } from "../shared/errors.js";
@@ -86,7 +87,8 @@ export function resolveNodejsCompat(flags: readonly string[], date: string, flag
 
 /**
  * Cloudflare crons have 5 fields; a leading seconds field (6 fields) is a Ledge extension. croner's
- * own parser then checks each field, so "61 * * * *" is rejected here rather than never firing.
+ * own parser then checks each field with the scheduler's options, so "61 * * * *" and a weekday of
+ * 0 (Cloudflare's weekdays are 1 = Sunday to 7) are rejected here rather than misfiring.
  */
 export function resolveCrons(sel: SelectedConfig, problems: Problems): string[] {
   const at = [...sel.origin("triggers"), "triggers", "crons"];
@@ -101,9 +103,11 @@ export function resolveCrons(sel: SelectedConfig, problems: Problems): string[] 
       return;
     }
     try {
-      new Cron(expr, { paused: true }).stop();
+      new Cron(expr, { ...CLOUDFLARE_CRON_OPTIONS, paused: true }).stop();
     } catch (err) {
-      const reason = errorMessage(err).replace(/^CronPattern:\s*/, "");
+      let reason = errorMessage(err).replace(/^CronPattern:\s*/, "");
+      // croner reports Quartz weekdays shifted down by one ("-1" for a 0), which reads as nonsense.
+      if (/dayOfWeek/.test(reason)) reason = "the day of week must be 1-7 (1 = Sunday) or SUN-SAT, as on Cloudflare";
       problems.error(field, `cron ${JSON.stringify(expression)} is not a valid cron expression: ${reason}. ${example}`);
       return;
     }

@@ -3,7 +3,14 @@
  * UTC. Five-field expressions as on Cloudflare; six fields (a leading seconds field) are a Ledge
  * extension, handy for tests and sub-minute jobs. A failing run is logged and later runs go on.
  */
-import type { Cron } from "croner";
+import type { Cron, CronOptions } from "croner";
+
+/**
+ * How croner must read an expression to agree with Cloudflare, for both validation (src/config) and
+ * scheduling. Cloudflare numbers weekdays the Quartz way, 1 = Sunday to 7 = Saturday (so `6L` is
+ * the last Friday) and refuses 0; croner's default is 0/7 = Sunday, 1 = Monday.
+ */
+export const CLOUDFLARE_CRON_OPTIONS = { timezone: "UTC", alternativeWeekdays: true } as const satisfies CronOptions;
 
 export interface CronTarget {
   app: string;
@@ -41,7 +48,7 @@ export class CronScheduler {
   #schedule(target: CronTarget, Cron: typeof import("croner").Cron): void {
     const jobs: Cron[] = [];
     for (const expr of target.crons) {
-      const job = new Cron(expr, { timezone: "UTC", protect: true }, async (self: Cron) => {
+      const job = new Cron(expr, { ...CLOUDFLARE_CRON_OPTIONS, protect: true }, async (self: Cron) => {
         const scheduledTime = (self.currentRun() ?? new Date()).getTime();
         const r = await target.run(expr, scheduledTime);
         if (!r.ok) this.#log(`[${target.app}] scheduled() for "${expr}" failed: ${r.error?.message ?? "unknown error"}`);
