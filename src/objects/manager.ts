@@ -93,6 +93,8 @@ class ObjectEntry {
   /** Non-hibernatable sockets accepted inside the object: they pin it in memory. */
   pinned = new Set<WebSocket>();
   gone = false;
+  /** Why the constructor failed; the event that tried to start the object is rejected with it. */
+  startError: unknown = undefined;
   constructor(
     readonly key: string,
     readonly address: ObjectAddress,
@@ -130,6 +132,9 @@ export class ObjectManager {
   async dispatch(address: ObjectAddress, event: ObjectEvent, reqId: string): Promise<unknown> {
     if (!this.#enabled) await new Promise<void>((r) => this.#waiting.push(r));
     const entry = this.#entry(address);
+    // The constructor threw: the object was reset at once, and this event reports why. The next
+    // event constructs it again.
+    if (entry.gone) throw entry.startError;
     if (entry.mailbox.length >= MAX_QUEUED_EVENTS) {
       const err = new Error("Durable Object is overloaded. Too many requests queued.") as Error & { overloaded: boolean; remote: boolean };
       err.overloaded = true;
@@ -195,6 +200,7 @@ export class ObjectManager {
       e.instance = invocation.run(st, () => new e.info.ctor(state, this.#opts.env));
     } catch (err) {
       markRemote(err);
+      e.startError = err;
       this.#reset(e, err);
     }
   }

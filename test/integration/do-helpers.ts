@@ -72,9 +72,15 @@ export function wranglerToml(opts: { name?: string; classes: string[]; kvClasses
   return lines.join("\n") + "\n";
 }
 
-/** GETs (or POSTs `body` as JSON) and returns the status and parsed JSON body. */
-export async function json<T = any>(url: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(url, body === undefined ? undefined : { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } });
+/**
+ * GETs (or POSTs `body` as JSON) and returns the status and parsed JSON body. Gives up after
+ * `timeoutMs` so that a request the node never answers fails its test instead of hanging it.
+ */
+export async function json<T = any>(url: string, body?: unknown, timeoutMs = 15_000): Promise<{ status: number; body: T }> {
+  const signal = AbortSignal.timeout(timeoutMs);
+  const init: RequestInit =
+    body === undefined ? { signal } : { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" }, signal };
+  const res = await fetch(url, init);
   const text = await res.text();
   let parsed: unknown;
   try {
