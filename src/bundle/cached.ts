@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "no
 import { join } from "node:path";
 import type { AppConfig } from "../config/types.js";
 import type { BundleResult } from "./index.js";
+import { BUNDLE_FORMAT } from "../shared/bundle-format.js";
 
 interface Meta {
   key: string;
@@ -16,7 +17,7 @@ interface Meta {
 const CACHE_VERSION = "1";
 
 function configKey(config: AppConfig): string {
-  return createHash("sha256").update(CACHE_VERSION).update(JSON.stringify(config)).digest("hex");
+  return createHash("sha256").update(CACHE_VERSION).update(BUNDLE_FORMAT).update(JSON.stringify(config)).digest("hex");
 }
 
 function stamp(path: string): [number, number] | null {

@@ -9,6 +9,7 @@ import { builtinModules } from "node:module";
 import { relative } from "node:path";
 import * as esbuild from "esbuild";
 import type { AppConfig, ModuleRuleConfig } from "../config/types.js";
+import { RUNTIME_REQUIRE } from "../shared/bundle-format.js";
 import { LedgeError } from "../shared/errors.js";
 
 export interface BundleResult {
@@ -58,15 +59,24 @@ export async function bundle(config: AppConfig): Promise<BundleResult> {
   return { code, inputs, buildMs: performance.now() - t0 };
 }
 
-/** `cloudflare:*` are provided by the runtime; Node built-ins too, but only with nodejs_compat. */
+/**
+ * `cloudflare:*` are provided by the runtime; Node built-ins too, but only with nodejs_compat. Each
+ * becomes a small module that asks the runtime for it through RUNTIME_REQUIRE (see
+ * src/shared/bundle-format.ts) rather than an external `require()` call.
+ */
 function runtimeModules(config: AppConfig): esbuild.Plugin {
+  const provided = (path: string) => ({ path, namespace: "ledge-runtime" });
   return {
     name: "ledge-runtime-modules",
     setup(b) {
-      b.onResolve({ filter: /^cloudflare:/ }, (args) => ({ path: args.path, external: true }));
+      b.onResolve({ filter: /^cloudflare:/ }, (args) => provided(args.path));
+      b.onLoad({ filter: /.*/, namespace: "ledge-runtime" }, (args) => ({
+        contents: `module.exports = ${RUNTIME_REQUIRE}(${JSON.stringify(args.path)});`,
+        loader: "js",
+      }));
       b.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) => {
         if (!NODE_BUILTINS.has(args.path)) return undefined;
-        if (config.nodejsCompat) return { path: args.path, external: true };
+        if (config.nodejsCompat) return provided(args.path);
         return {
           errors: [
             {

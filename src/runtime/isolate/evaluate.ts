@@ -1,7 +1,9 @@
 /**
  * Evaluates an app's bundle (CommonJS, produced by src/bundle) and returns its exports.
- * `require` resolves only the `cloudflare:*` modules, and Node's built-ins when the app has Node.js
- * compatibility on. Dynamic `import()` is unavailable to the bundle (no loader is attached).
+ * The bundle gets runtime-provided modules through RUNTIME_REQUIRE (src/shared/bundle-format.ts):
+ * the `cloudflare:*` modules, and Node's built-ins when the app has Node.js compatibility on. With
+ * it on, user code also sees a `require` and can `import()` Node's built-ins dynamically; without
+ * it, both fail as on Workers.
  *
  * Without Node.js compatibility the bundle must not see Node's globals. They cannot be deleted from
  * the realm (Node's fetch classes and better-sqlite3 read them), so the bundle is wrapped in a
@@ -10,6 +12,7 @@
  */
 import { createRequire, isBuiltin } from "node:module";
 import vm from "node:vm";
+import { RUNTIME_REQUIRE } from "../../shared/bundle-format.js";
 import { NotSupportedError } from "../../shared/errors.js";
 
 const nodeRequire = createRequire(import.meta.url);
@@ -19,7 +22,8 @@ export function evaluateBundle(
   filename: string,
   opts: { nodejsCompat: boolean; workersModule: Record<string, unknown> },
 ): Record<string, unknown> {
-  const userRequire = (name: string): unknown => {
+  const noNode = (name: string) => new Error(`No such module "${name}". Node.js APIs need the nodejs_compat compatibility flag.`);
+  const runtimeRequire = (name: string): unknown => {
     if (name === "cloudflare:workers") return opts.workersModule;
     if (name === "cloudflare:sockets") {
       return {
@@ -30,21 +34,28 @@ export function evaluateBundle(
     }
     if (name.startsWith("cloudflare:")) throw new NotSupportedError(`The module "${name}"`);
     if (isBuiltin(name)) {
-      if (!opts.nodejsCompat) {
-        throw new Error(`No such module "${name}". Node.js APIs need the nodejs_compat compatibility flag.`);
-      }
+      if (!opts.nodejsCompat) throw noNode(name);
       return nodeRequire(name);
     }
     throw new Error(`No such module "${name}"`);
   };
-  const hidden = opts.nodejsCompat ? [] : NODE_ONLY;
+  // An `import(specifier)` the bundler could not resolve (a computed specifier) is left to the
+  // runtime. Without Node.js compatibility no loader is attached, so it rejects; with it, Node's
+  // own loader resolves it (a callback of our own would need --experimental-vm-modules on Node 20;
+  // the constant exists from Node 20.12).
+  const importModuleDynamically = opts.nodejsCompat ? vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER : undefined;
+  const hidden = opts.nodejsCompat ? [] : ["require", ...NODE_ONLY];
   const timers = opts.nodejsCompat ? [] : Object.keys(WORKERS_TIMERS);
-  const params = ["exports", "require", "module", ...hidden, ...timers, ...(opts.nodejsCompat ? [] : ["globalThis", "self"])];
+  const params = ["exports", "module", RUNTIME_REQUIRE, ...(opts.nodejsCompat ? ["require"] : []), ...hidden, ...timers];
+  if (!opts.nodejsCompat) params.push("globalThis", "self");
   const wrapper = `(function (${params.join(", ")}) {${code}\n})`;
-  const fn = new vm.Script(wrapper, { filename }).runInThisContext() as (...args: unknown[]) => void;
+  const script = new vm.Script(wrapper, { filename, importModuleDynamically });
+  const fn = script.runInThisContext() as (...args: unknown[]) => void;
   const module = { exports: {} as Record<string, unknown> };
-  const args: unknown[] = [module.exports, userRequire, module];
-  if (!opts.nodejsCompat) {
+  const args: unknown[] = [module.exports, module, runtimeRequire];
+  if (opts.nodejsCompat) {
+    args.push(runtimeRequire);
+  } else {
     const view = workersGlobalView();
     args.push(...hidden.map(() => undefined), ...Object.values(WORKERS_TIMERS), view, view);
   }
