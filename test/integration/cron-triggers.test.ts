@@ -111,7 +111,7 @@ describe("a six-field cron that fires every second", () => {
       assert.equal(run.type, "scheduled");
       assert.equal(run.noRetry, "function");
       assert.equal(run.scheduledTime % 1000, 0, "scheduled on a whole second");
-      assert.ok(run.ranAt - run.scheduledTime > -50 && run.ranAt - run.scheduledTime < 3_000, `ran ${run.ranAt - run.scheduledTime} ms after its time`);
+      assert.ok(run.ranAt - run.scheduledTime > -50 && run.ranAt - run.scheduledTime < 10_000, `ran ${run.ranAt - run.scheduledTime} ms after its time`);
     }
     const times = ok.map((r) => r.scheduledTime).sort((x, y) => x - y);
     for (let i = 1; i < times.length; i++) assert.ok(times[i]! > times[i - 1]!, "each run has its own second");
