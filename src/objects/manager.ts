@@ -147,19 +147,26 @@ export class ObjectManager {
     });
   }
 
-  /** An event for a hibernatable socket; wakes the object unless the auto-response answers it. */
-  socketEvent(ws: WebSocket, event: ObjectEvent): void {
+  /**
+   * An event for a hibernatable socket; wakes the object unless the auto-response answers it.
+   * Settles once the object handled it (handler errors are logged, not thrown).
+   */
+  socketEvent(ws: WebSocket, event: ObjectEvent): Promise<void> {
     const rec = ws[kHibernation]!;
     const address = rec.address;
     const h = this.#hibernation.get(rec.objectKey);
     if (event.kind === "ws-message" && h?.autoResponse && event.data === h.autoResponse.request) {
       ws.sendDirect(h.autoResponse.response);
       rec.autoResponseAt = new Date();
-      return;
+      return Promise.resolve();
     }
     if (event.kind === "ws-close") h?.sockets.delete(ws);
-    this.dispatch(address, event, `ws-${ws.wsId}`).catch((err) => this.#opts.logError(err, "webSocket handler"));
+    const handled = this.dispatch(address, event, `ws-${ws.wsId}`).then(
+      () => undefined,
+      (err) => this.#opts.logError(err, "webSocket handler"),
+    );
     if (h && h.sockets.size === 0 && !this.#entries.has(rec.objectKey)) this.#hibernation.delete(rec.objectKey);
+    return handled;
   }
 
   #entry(address: ObjectAddress): ObjectEntry {

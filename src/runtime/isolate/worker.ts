@@ -16,6 +16,7 @@ import { installGlobals } from "./globals.js";
 import { responseHead, toRequest, type SocketExporter } from "./http.js";
 import { buildEnv } from "./env.js";
 import { ObjectRouting } from "./routing.js";
+import type { ObjectEvent } from "../../objects/manager.js";
 import { createWorkersModule, WorkerEntrypoint } from "./workers-module.js";
 import { kHibernation, serverEndOf, setListenerErrorReporter, setPairHook, setSocketIdPrefix, type WebSocket, type WsTransport } from "./websocket.js";
 import { lazyCaches } from "./caches.js";
@@ -213,21 +214,27 @@ function onSocket(msg: Extract<HostToIsolate, { t: "ws-message" | "ws-close" | "
   if (!ws) return;
   const hibernated = ws[kHibernation] !== null;
   if (msg.t === "ws-message") {
-    if (hibernated) routing.objects.socketEvent(ws, { kind: "ws-message", ws, data: msg.data });
+    if (hibernated) toObject(ws, { kind: "ws-message", ws, data: msg.data });
     else ws.receiveMessage(msg.data);
   } else if (msg.t === "ws-close") {
     bridged.delete(msg.wsId);
     if (hibernated) {
       ws.readyState = 3;
-      routing.objects.socketEvent(ws, { kind: "ws-close", ws, code: msg.code, reason: msg.reason, wasClean: msg.wasClean });
+      toObject(ws, { kind: "ws-close", ws, code: msg.code, reason: msg.reason, wasClean: msg.wasClean });
     } else {
       // receiveClose() sets readyState itself; it ignores sockets that are already CLOSED.
       ws.receiveClose(msg.code, msg.reason, msg.wasClean);
     }
   } else {
-    if (hibernated) routing.objects.socketEvent(ws, { kind: "ws-error", ws, error: new Error(msg.message) });
+    if (hibernated) toObject(ws, { kind: "ws-error", ws, error: new Error(msg.message) });
     else ws.receiveError(msg.message);
   }
+}
+
+/** A hibernatable socket's event, counted as in-flight work so a drain waits for its handler. */
+function toObject(ws: WebSocket, event: ObjectEvent): void {
+  inflight++;
+  void routing.objects.socketEvent(ws, event).finally(finish);
 }
 
 async function onObjectCall(rid: number, call: ObjectCall, reply: (m: IsolateToHost) => void): Promise<void> {
