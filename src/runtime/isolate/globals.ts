@@ -12,6 +12,7 @@
  * isolation for memory, CPU and crashes.
  */
 import { createConsole } from "./console.js";
+import { installIteratorHelpers } from "./iterator-helpers.js";
 import { FixedLengthStream, HTMLRewriter, IdentityTransformStream, Request, Response, fetch, navigator, scheduler } from "./web.js";
 import { CloseEvent, ErrorEvent, WebSocket, WebSocketPair } from "./websocket.js";
 import { WebSocketRequestResponsePair } from "../../objects/state.js";
@@ -37,5 +38,6 @@ export function installGlobals(opts: { appName: string; caches: unknown; binaryT
   define("caches", opts.caches);
   define("self", globalThis);
   define("console", createConsole(opts.appName));
+  installIteratorHelpers();
   if (opts.binaryTypeBlob) (WebSocket.prototype as { binaryType: string }).binaryType = "blob";
 }
