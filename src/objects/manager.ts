@@ -18,6 +18,8 @@ import { DurableObjectState, type HibernationState } from "./state.js";
 export interface StorageHandle {
   whenDurable(): Promise<void>;
   close(): void;
+  /** Drops the writes not committed yet, then closes. */
+  abandon(cause: unknown): void;
   getAlarm(): Promise<number | null>;
   deleteAlarm(): Promise<void>;
 }
@@ -193,7 +195,8 @@ export class ObjectManager {
       blockConcurrencyWhile: (fn) => this.#block(e, fn),
       abort: (reason) => {
         const err = reason instanceof Error ? reason : new Error(reason === undefined ? "Durable Object was aborted" : String(reason));
-        this.#reset(e, err);
+        // A hard reset: unlike other resets, the writes of the aborting turn are not committed.
+        this.#reset(e, err, { discardWrites: true });
         throw err;
       },
       hibernation: () => this.#hibernationOf(e.key),
@@ -414,8 +417,15 @@ export class ObjectManager {
     this.#drop(e);
   }
 
-  #reset(e: ObjectEntry, err: unknown): void {
+  #reset(e: ObjectEntry, err: unknown, opts: { discardWrites?: boolean } = {}): void {
     if (e.gone) return;
+    if (opts.discardWrites) {
+      try {
+        e.storage?.abandon(err);
+      } catch (closeErr) {
+        this.#opts.logError(closeErr, "abandoning object storage");
+      }
+    }
     this.#drop(e);
     for (const job of e.mailbox.splice(0)) job.reject(err);
   }

@@ -255,6 +255,16 @@ export class CommitPipeline {
   }
 
   /**
+   * `ctx.abort()`: the open batch is rolled back instead of committed, and the output gate's
+   * waiters reject. Batches already committed are kept. The caller closes the pipeline next.
+   */
+  abandon(cause: unknown): void {
+    if (this.#closed || !this.#inTxn) return;
+    this.#inTxn = false;
+    this.#fail(cause);
+  }
+
+  /**
    * Commits what is pending and checkpoints with TRUNCATE; the caller closes the database next.
    * An explicit transaction still running cannot complete any more, so its batch is rolled back.
    */

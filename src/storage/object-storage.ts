@@ -221,6 +221,13 @@ export class ObjectStorage {
     }
   }
 
+  /** Rolls back the writes not committed yet, then closes (`ctx.abort()`). Idempotent. */
+  abandon(cause: unknown): void {
+    if (this.#closed) return;
+    this.#pipeline.abandon(cause);
+    this.close();
+  }
+
   /** Counters for tests and benchmarks. */
   get stats(): { commits: number; checkpoints: number; fsyncs: number } {
     return { ...this.#pipeline.stats, fsyncs: this.#pipeline.fsyncs };
