@@ -1,0 +1,143 @@
+/**
+ * Config mistakes through the real CLI: each kind stops `ledge serve` before it listens, with one
+ * clear message (no stack) naming the file, the field and what is expected, and exit code 1.
+ * Unknown fields only warn; bindings Ledge does not implement yet fail at first use, not at start.
+ * The wording of every message is covered in test/unit/config-*.test.ts; this checks the CLI edge.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import { removeDir, runLedge, startLedge, writeProject } from "../helpers/ledge.js";
+
+const HEADER = 'name = "cfg"\nmain = "src/index.ts"\ncompatibility_date = "2026-01-15"\n';
+const INDEX = { "src/index.ts": "export default { fetch: () => new Response('ok') };\n" };
+
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) removeDir(d);
+});
+
+function project(files: Record<string, string>): string {
+  const dir = writeProject(files, "ledge-cfg-");
+  dirs.push(dir);
+  return dir;
+}
+
+/** Runs `ledge serve DIR` (it must fail), and returns stderr after the checks every failure shares. */
+async function failsToStart(dir: string, extra: string[] = []): Promise<string> {
+  // One isolate: the CLI boots its isolates while it reads the config, and stops them on failure.
+  const r = await runLedge(["serve", dir, "--port", "0", "--isolates", "1", ...extra]);
+  assert.equal(r.code, 1, `expected exit code 1, got ${r.code}:\n${r.stdout}\n${r.stderr}`);
+  assert.doesNotMatch(r.stdout, /Ready on/);
+  assert.match(r.stderr, /^✘ /, "one message, marked as an error");
+  assert.doesNotMatch(r.stderr, /\n\s+at .*:\d+:\d+\)?\n/, `a config mistake is shown without a stack:\n${r.stderr}`);
+  return r.stderr;
+}
+
+// Each case is its own short-lived process; a few at a time keeps the file fast on two cores.
+describe("config errors stop the CLI with one clear message", { concurrency: 4 }, () => {
+  test("no config file: names the folder and the files looked for", async () => {
+    const dir = project(INDEX);
+    const stderr = await failsToStart(dir);
+    assert.match(stderr, new RegExp(`No config file found in ${dir.replace(/[/\\]/g, "\\$&")}`));
+    assert.match(stderr, /wrangler\.json, wrangler\.jsonc, wrangler\.toml/);
+  });
+
+  test("malformed TOML: file, line and column, and the offending line", async () => {
+    const stderr = await failsToStart(project({ ...INDEX, "wrangler.toml": 'name = "cfg"\nmain = "src/index.ts\n' }));
+    assert.match(stderr, /wrangler\.toml:2:\d+: invalid TOML/);
+    assert.match(stderr, /main = "src\/index\.ts/);
+  });
+
+  test("malformed JSON and JSONC: file, line and column", async () => {
+    const json = await failsToStart(project({ ...INDEX, "wrangler.json": '{\n  "name": "cfg"\n  "main": "src/index.ts"\n}\n' }));
+    assert.match(json, /wrangler\.json:3:\d+: invalid JSON/);
+    const jsonc = await failsToStart(project({ ...INDEX, "wrangler.jsonc": '{\n  // comments are fine\n  "name": "cfg",\n  "main": [\n}\n' }));
+    assert.match(jsonc, /wrangler\.jsonc:\d+:\d+: invalid JSON/);
+  });
+
+  test("a field of the wrong type: file, dotted field, what was found and what is expected", async () => {
+    const stderr = await failsToStart(project({ ...INDEX, "wrangler.toml": `${HEADER}[limits]\ncpu_ms = "fast"\n` }));
+    assert.match(stderr, /wrangler\.toml: limits\.cpu_ms: found "fast", expected a whole number of milliseconds/);
+  });
+
+  test("a missing main, and a main that does not exist", async () => {
+    const missing = await failsToStart(project({ ...INDEX, "wrangler.toml": 'name = "cfg"\ncompatibility_date = "2026-01-15"\n' }));
+    assert.match(missing, /wrangler\.toml: main: missing; expected the path of your Worker's entry module/);
+    const absent = await failsToStart(project({ "wrangler.toml": HEADER }));
+    assert.match(absent, /wrangler\.toml: main: the entry module .*src\/index\.ts does not exist/);
+  });
+
+  test("several problems are listed together, one per line", async () => {
+    const stderr = await failsToStart(
+      project({ ...INDEX, "wrangler.toml": `${HEADER}compatibility_flags = "nodejs_compat"\n[limits]\nmemory_mb = 8\n` }),
+    );
+    assert.match(stderr, /Found 2 problems in the config:/);
+    assert.match(stderr, /wrangler\.toml: compatibility_flags: found "nodejs_compat", expected a list/);
+    assert.match(stderr, /wrangler\.toml: limits\.memory_mb: found 8, expected a whole number of megabytes/);
+  });
+
+  test("a Durable Object binding to a class no migration declares", async () => {
+    const stderr = await failsToStart(
+      project({ ...INDEX, "wrangler.toml": `${HEADER}[[durable_objects.bindings]]\nname = "ROOM"\nclass_name = "Room"\n` }),
+    );
+    assert.match(stderr, /wrangler\.toml: durable_objects\.bindings\[0\]/);
+    assert.match(stderr, /Room/);
+    assert.match(stderr, /migrations/);
+  });
+
+  test("an invalid cron expression", async () => {
+    const stderr = await failsToStart(project({ ...INDEX, "wrangler.toml": `${HEADER}[triggers]\ncrons = ["every minute"]\n` }));
+    assert.match(stderr, /wrangler\.toml: triggers\.crons\[0\]/);
+  });
+
+  test("--config naming a file that does not exist", async () => {
+    const dir = project({ ...INDEX, "wrangler.toml": HEADER });
+    const stderr = await failsToStart(dir, ["--config", join(dir, "nope.toml")]);
+    assert.match(stderr, /nope\.toml/);
+  });
+
+  test("a bad command-line option", async () => {
+    const stderr = await failsToStart(project({ ...INDEX, "wrangler.toml": HEADER }), ["--isolates", "lots"]);
+    assert.match(stderr, /--isolates must be a whole number/);
+  });
+});
+
+describe("what does not stop the CLI", () => {
+  test("an unknown field is a warning with a suggestion, and the app is served", async () => {
+    const dir = project({ ...INDEX, "wrangler.toml": `${HEADER}compatiblity_flags = ["nodejs_compat"]\n` });
+    const ledge = await startLedge(dir, { args: ["--no-access-log"] });
+    try {
+      assert.match(ledge.output(), /compatiblity_flags: unknown field, ignored\. Did you mean "compatibility_flags"\?/);
+      assert.equal(await (await fetch(ledge.url)).text(), "ok");
+    } finally {
+      await ledge.stop();
+    }
+  });
+
+  test("a binding Ledge does not implement yet fails at first use with a clear message", async () => {
+    const dir = project({
+      "wrangler.toml": `${HEADER}[[r2_buckets]]\nbinding = "BUCKET"\nbucket_name = "files"\n`,
+      "src/index.ts": `
+export default {
+  async fetch(_request: Request, env: { BUCKET: { get(key: string): Promise<unknown> } }): Promise<Response> {
+    try {
+      await env.BUCKET.get("key");
+      return new Response("no error");
+    } catch (err) {
+      return new Response((err as Error).message, { status: 501 });
+    }
+  },
+};
+`,
+    });
+    const ledge = await startLedge(dir, { args: ["--no-access-log"] });
+    try {
+      const res = await fetch(ledge.url);
+      assert.equal(res.status, 501);
+      assert.match(await res.text(), /BUCKET.*not supported yet/);
+    } finally {
+      await ledge.stop();
+    }
+  });
+});
