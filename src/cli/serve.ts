@@ -135,7 +135,7 @@ export async function serveCommand(argv: string[], opts: { watch: boolean }): Pr
   const purger = startKvPurger(persistDir, {});
 
   let watcher: FSWatcher | null = null;
-  if (opts.watch) watcher = watchProject(config, overrides, node, log, () => inputs, (i) => (inputs = i));
+  if (opts.watch) watcher = watchProject(config, overrides, node, log, persistDir, () => inputs, (i) => (inputs = i));
 
   await new Promise<void>((resolveStop) => {
     const stop = () => resolveStop();
@@ -164,6 +164,7 @@ function watchProject(
   overrides: ConfigOverrides,
   node: LedgeNode,
   log: (l: string) => void,
+  persistDir: string,
   getInputs: () => string[],
   setInputs: (i: string[]) => void,
 ): FSWatcher {
@@ -198,6 +199,9 @@ function watchProject(
   const watcher = watch(first.rootDir, { recursive: true }, (_event, file) => {
     if (!file) return;
     const full = join(first.rootDir, file.toString());
+    // A --persist-to folder inside the project changes on every KV or storage write; reloading
+    // for those would restart the app (and its cron schedule) over and over.
+    if (full === persistDir || full.startsWith(persistDir + sep)) return;
     if (IGNORED.some((p) => full.includes(p)) && !getInputs().includes(full)) return;
     if (timer) clearTimeout(timer);
     timer = setTimeout(() => void reload(), 60);

@@ -9,7 +9,7 @@
  * Worker's `fetch`, as with `wrangler dev` without `--test-scheduled`.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -199,4 +199,28 @@ test("a weekday of 0 is refused at start-up, as Cloudflare refuses it (its weekd
   assert.equal(r.code, 1);
   assert.match(r.stderr, /triggers\.crons\[1\]: cron "0 0 \* \* 0" is not a valid cron expression: the day of week must be 1-7 \(1 = Sunday\) or SUN-SAT/);
   assert.doesNotMatch(r.stderr, /crons\[0\]/, "1 (Sunday) is accepted");
+});
+
+test("in dev, writes to a --persist-to folder inside the project do not reload the app; an edit reloads it once and the cron goes on", async () => {
+  const dir = writeProject({ "wrangler.toml": toml("cron-dev", ["* * * * * *"]), "src/index.js": WORKER }, "ledge-cron-dev-");
+  dirs.push(dir);
+  // Relative to the project (the CLI's working folder), so every KV write lands inside it.
+  const ledge = await startLedge(dir, { command: "dev", args: ["--persist-to", "data", "--no-access-log"] });
+  try {
+    await eventually(async () => (await runs(ledge)).filter((r) => r.key.startsWith("run:")).length >= 2, "two runs written under data/", 15_000, 200);
+    assert.doesNotMatch(ledge.output(), /Reloaded/, "KV writes under the project did not trigger a reload");
+
+    const source = join(dir, "src", "index.js");
+    writeFileSync(source, readFileSync(source, "utf8").replace('JSON.stringify(record)', 'JSON.stringify({ ...record, edited: true })'));
+    await ledge.waitFor(/Reloaded cron-dev/, 10_000);
+    await eventually(
+      async () => (await runs(ledge)).some((r) => r.key.startsWith("run:") && (r as Run & { edited?: boolean }).edited === true),
+      "a run of the edited code",
+      15_000,
+      200,
+    );
+    assert.equal(ledge.output().match(/Reloaded/g)?.length, 1, "one edit, one reload");
+  } finally {
+    await ledge.kill();
+  }
 });
