@@ -80,6 +80,8 @@ describe("exceptions", () => {
       assert.doesNotMatch(body, /\n\s+at /, "serve must not show a stack on the page");
       const id = /Request id: ([0-9a-f]+)/.exec(body)![1]!;
       await ledge.waitFor(new RegExp(`\\[errors ${id}\\] GET ${path} → 500: \\w*Error: .*boom from user code`));
+      // The stack is on the terminal, under the same request id.
+      await ledge.waitFor(new RegExp(`\\[errors ${id}\\] error: Uncaught exception in fetch \\(GET http://[^ ]+${path}\\): \\w*Error: .*boom from user code\\n\\[errors ${id}\\]\\s+at `));
       // The same isolate keeps serving: exceptions are the Worker's, not the isolate's, problem.
       const after = await state();
       assert.equal(after.isolateId, before.isolateId);

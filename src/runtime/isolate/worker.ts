@@ -140,10 +140,11 @@ async function onFetch(rid: number, reqId: string, msg: Extract<HostToIsolate, {
     post({ t: "response", rid, res: head }, transfer);
     if (head.stream) await pump(rid, res.body!);
   } catch (err) {
-    logError(err, `Uncaught exception in fetch (${msg.req.method} ${msg.req.url})`);
+    // Logged inside the invocation so the line carries the request id, like the user's own logs.
+    invocation.run(state, () => logError(err, `Uncaught exception in fetch (${msg.req.method} ${msg.req.url})`));
     post({ t: "error", rid, error: serializeError(err) });
   } finally {
-    await settleWaitUntil(state, (err) => logError(err, "ctx.waitUntil"));
+    await settleWaitUntil(state, (err) => invocation.run(state, () => logError(err, "ctx.waitUntil")));
     finish();
   }
 }
