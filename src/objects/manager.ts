@@ -261,9 +261,14 @@ export class ObjectManager {
     return h;
   }
 
+  /**
+   * The output gate for sends on a socket the object holds. A hibernatable socket outlives the
+   * instance that accepted it (eviction, reset), so once that instance is gone its sends are gated
+   * by the object's current instance, the one whose code is sending.
+   */
   #gate(e: ObjectEntry): (fn: () => void) => void {
     return (fn) => {
-      const s = e.storage;
+      const s = e.gone ? this.#entries.get(e.key)?.storage : e.storage;
       if (!s) return fn();
       s.whenDurable().then(fn, () => {});
     };
