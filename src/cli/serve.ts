@@ -7,6 +7,7 @@
 import { mkdirSync, watch, type FSWatcher } from "node:fs";
 import { isAbsolute, join, resolve, sep } from "node:path";
 import process from "node:process";
+import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
 import { availableParallelism } from "node:os";
 import { bundleCached } from "../bundle/cached.js";
@@ -127,15 +128,26 @@ export async function serveCommand(argv: string[], opts: { watch: boolean }): Pr
     }
     log(`✘ ${errorMessage(err)}\n  Waiting for changes…`);
   }
-  const addr = await front.listen();
+  // Watch before announcing "Ready": an edit made right after that line must trigger a reload.
+  let watcher: FSWatcher | null = null;
+  if (opts.watch) watcher = watchProject(config, overrides, node, log, persistDir, () => inputs, (i) => (inputs = i));
+  let addr: AddressInfo;
+  try {
+    addr = await front.listen();
+  } catch (err) {
+    // Without this, the isolates and the watcher would keep the process alive after the error.
+    watcher?.close();
+    await node.stop();
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "EADDRINUSE") throw new LedgeError("LEDGE_CLI", `${values.host}:${port} is already in use; stop what listens there or pick another --port`);
+    if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND") throw new LedgeError("LEDGE_CLI", `--host ${values.host} is not an address of this machine`);
+    throw err;
+  }
   process.stdout.write(`Ready on http://${addr.address}:${addr.port}\n`);
   node.start();
   // Off the start-up path: nothing expires in the first moments.
   const { startKvPurger } = await import("../kv/index.js");
   const purger = startKvPurger(persistDir, {});
-
-  let watcher: FSWatcher | null = null;
-  if (opts.watch) watcher = watchProject(config, overrides, node, log, persistDir, () => inputs, (i) => (inputs = i));
 
   await new Promise<void>((resolveStop) => {
     const stop = () => resolveStop();

@@ -1,10 +1,12 @@
 /**
  * Config mistakes through the real CLI: each kind stops `ledge serve` before it listens, with one
- * clear message (no stack) naming the file, the field and what is expected, and exit code 1.
+ * clear message (no stack) naming the file, the field and what is expected, and exit code 1; so
+ * do bad options and a port already in use (without hanging on the isolates already started).
  * Unknown fields only warn; bindings Ledge does not implement yet fail at first use, not at start.
  * The wording of every message is covered in test/unit/config-*.test.ts; this checks the CLI edge.
  */
 import assert from "node:assert/strict";
+import net, { type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { removeDir, runLedge, startLedge, writeProject } from "../helpers/ledge.js";
@@ -35,7 +37,7 @@ async function failsToStart(dir: string, extra: string[] = []): Promise<string> 
 }
 
 // Each case is its own short-lived process; a few at a time keeps the file fast on two cores.
-describe("config errors stop the CLI with one clear message", { concurrency: 4 }, () => {
+describe("config and command-line errors stop the CLI with one clear message", { concurrency: 4 }, () => {
   test("no config file: names the folder and the files looked for", async () => {
     const dir = project(INDEX);
     const stderr = await failsToStart(dir);
@@ -100,6 +102,19 @@ describe("config errors stop the CLI with one clear message", { concurrency: 4 }
   test("a bad command-line option", async () => {
     const stderr = await failsToStart(project({ ...INDEX, "wrangler.toml": HEADER }), ["--isolates", "lots"]);
     assert.match(stderr, /--isolates must be a whole number/);
+  });
+
+  test("a port that is already in use", async () => {
+    const taken = net.createServer();
+    await new Promise<void>((r) => taken.listen(0, "127.0.0.1", r));
+    try {
+      const port = (taken.address() as AddressInfo).port;
+      // failsToStart passes --port 0 first; the last --port wins.
+      const stderr = await failsToStart(project({ ...INDEX, "wrangler.toml": HEADER }), ["--port", String(port)]);
+      assert.match(stderr, new RegExp(`127\\.0\\.0\\.1:${port} is already in use`));
+    } finally {
+      await new Promise((r) => taken.close(r));
+    }
   });
 });
 

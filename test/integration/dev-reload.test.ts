@@ -114,3 +114,24 @@ describe("ledge dev", () => {
     assert.match(text, /RangeError: dev-only details\n\s+at /);
   });
 });
+
+describe("ledge dev with a broken first build", () => {
+  test("prints the error, answers 503 until the file is fixed, then serves it", async () => {
+    const broken = writeProject({
+      "wrangler.toml": toml("hi"),
+      "src/index.ts": 'export default { fetch() { return new Response("x" }; };\n',
+    });
+    const dev = await startLedge(broken, { command: "dev", args: ["--isolates", "1", "--no-access-log"] });
+    try {
+      assert.match(dev.output(), /src\/index\.ts:1:\d+: Expected "\)" but found "}"[\s\S]*Waiting for changes/);
+      const res = await fetch(dev.url);
+      assert.equal(res.status, 503);
+      await res.body?.cancel();
+      writeFileSync(join(broken, "src", "index.ts"), 'export default { fetch() { return new Response("fixed"); } };\n');
+      await eventually(async () => (await (await fetch(dev.url)).text()) === "fixed", "the fixed Worker to be served");
+    } finally {
+      await dev.stop();
+      removeDir(broken);
+    }
+  });
+});
