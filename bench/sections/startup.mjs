@@ -21,21 +21,29 @@ export default {
   key: "startup",
   title: "Start-up and reload (issue #2)",
   async run(ctx) {
-    const dir = ctx.projects.hello ?? writeProject("hello", wranglerToml("hello"), { "src/index.js": HELLO_WORKER });
-    ctx.progress(`process start to first response ×${REPEATS}`);
-    const start = await orSkip(() => firstResponse(dir));
+    // A first start bundles with esbuild; later starts of the same project may reuse the build
+    // (.ledge/build), so both are measured: fresh project directories, then one directory again.
+    const freshDir = () => writeProject("start", wranglerToml("hello"), { "src/index.js": HELLO_WORKER });
+    ctx.progress(`process start to first response, first start ×${REPEATS}`);
+    const start = await orSkip(() => firstResponse(freshDir));
+    const again = freshDir();
+    ctx.progress(`process start to first response, restart ×${REPEATS}`);
+    const restart = await orSkip(() => firstResponse(() => again));
     ctx.progress(`dev reload ×${REPEATS}`);
     const reload = await orSkip(() => reloads());
     const rows = [];
-    if (start.skipped) rows.push({ scenario: "process start → first 200", skipped: start.skipped });
-    else {
-      rows.push({
-        scenario: "process start → first 200 (median of 5)",
-        value: ms(start.medianMs, 0),
-        target: `< ${TARGETS.startMs} ms`,
-        met: start.medianMs < TARGETS.startMs,
-        note: `runs: ${start.runsMs.map((x) => x.toFixed(0)).join(", ")} ms`,
-      });
+    for (const [label, r] of [["first start", start], ["restart", restart]]) {
+      const scenario = `process start → first 200, ${label}`;
+      if (r.skipped) rows.push({ scenario, skipped: r.skipped });
+      else {
+        rows.push({
+          scenario,
+          value: ms(r.medianMs, 0),
+          target: `< ${TARGETS.startMs} ms`,
+          met: r.medianMs < TARGETS.startMs,
+          note: `median of ${REPEATS}; runs: ${r.runsMs.map((x) => x.toFixed(0)).join(", ")} ms`,
+        });
+      }
     }
     if (reload.skipped) rows.push({ scenario: "new isolate on reload", skipped: reload.skipped });
     else {
@@ -50,14 +58,18 @@ export default {
         note: "config + esbuild + new isolates evaluate the bundle",
       });
     }
-    return { figures: { processStartToFirstResponse: start, devReload: reload }, rows };
+    return { figures: { processStartToFirstResponse: start, processRestartToFirstResponse: restart, devReload: reload }, rows };
   },
 };
 
-/** Spawns `ledge serve`, polls with fresh connections every ~1 ms, stops it; median of the runs. */
-async function firstResponse(dir) {
+/**
+ * Spawns `ledge serve` on `projectDir()`, polls with fresh connections every ~1 ms until a 200,
+ * stops it; median of the runs.
+ */
+async function firstResponse(projectDir) {
   const runs = [];
   for (let i = 0; i < REPEATS; i++) {
+    const dir = projectDir();
     const port = await freePort();
     const t0 = performance.now();
     const child = track(process.execPath, [LEDGE_BIN, "serve", dir, "--port", String(port), "--no-access-log"], { cwd: REPO });
