@@ -10,7 +10,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { serveFixtureApp } from "../helpers/apps.js";
-import type { RunningLedge } from "../helpers/ledge.js";
+import { eventually, type RunningLedge } from "../helpers/ledge.js";
 
 let ledge: RunningLedge;
 let upstream: http.Server;
@@ -163,6 +163,19 @@ describe("streams", () => {
       text += decoder.decode(value, { stream: true });
     }
     assert.equal(text, "first;second;");
+  });
+
+  test("when the client goes away mid-stream, the Worker's stream is cancelled", async () => {
+    const controller = new AbortController();
+    const res = await fetch(`${ledge.url}/streams/endless`, { signal: controller.signal });
+    const reader = res.body!.getReader();
+    const { value } = await reader.read();
+    assert.match(new TextDecoder().decode(value), /^chunk 0;/);
+    controller.abort();
+    await eventually(
+      async () => ((await getJson("/streams/cancelled")) as { cancelled: boolean }).cancelled,
+      "the endless stream's cancel() to run after the client disconnected",
+    );
   });
 });
 

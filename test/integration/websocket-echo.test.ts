@@ -67,6 +67,20 @@ describe("examples/websocket-echo", () => {
     await res.body?.cancel();
   });
 
+  test("an upgrade request the Worker answers without a WebSocket gets that answer", async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${ledge.port}/`);
+    const status = await new Promise<number>((resolve, reject) => {
+      ws.once("unexpected-response", (_req, res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      ws.once("open", () => reject(new Error("the page route must not upgrade")));
+    });
+    assert.equal(status, 200);
+    ws.on("error", () => {}); // terminate() before "open" reports that it never opened
+    ws.terminate();
+  });
+
   test("echoes text and binary messages", async () => {
     const ws = await connect();
     try {
