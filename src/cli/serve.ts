@@ -57,6 +57,8 @@ export async function serveCommand(argv: string[], opts: { watch: boolean }): Pr
       "hibernate-ms": { type: "string", default: "10000" },
       "no-access-log": { type: "boolean", default: false },
       "test-scheduled": { type: "boolean", default: false },
+      // Hidden (not in --help): the first alarm retry's delay, so tests need not wait 2 s + 4 s + ….
+      "alarm-retry-base-ms": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -73,6 +75,8 @@ export async function serveCommand(argv: string[], opts: { watch: boolean }): Pr
 
   const objectIdleMs = intOption("--object-idle-ms", values["object-idle-ms"], 1, 2 ** 31 - 1);
   const hibernateIdleMs = intOption("--hibernate-ms", values["hibernate-ms"], 1, 2 ** 31 - 1);
+  const alarmRetryBaseMs =
+    values["alarm-retry-base-ms"] === undefined ? undefined : intOption("--alarm-retry-base-ms", values["alarm-retry-base-ms"], 1, 60_000);
 
   // Start the app's isolates first: a worker thread takes tens of milliseconds to boot, which
   // overlaps with reading the config and bundling instead of following them.
@@ -100,6 +104,7 @@ export async function serveCommand(argv: string[], opts: { watch: boolean }): Pr
     durability,
     objectIdleMs,
     hibernateIdleMs,
+    alarmRetryBaseMs,
     cacheMaxBytes: 512 * 1024 * 1024,
     poolSize,
     prestarted,
