@@ -36,6 +36,8 @@ export interface ObjectManagerOptions {
   openStorage(address: ObjectAddress, info: ObjectClassInfo): StorageHandle;
   idleMs: number;
   hibernateIdleMs: number;
+  /** Retries the host's alarm scheduler makes after a failed `alarm()` before it gives up. */
+  alarmMaxRetries: number;
   logError(err: unknown, where: string): void;
 }
 
@@ -365,10 +367,19 @@ export class ObjectManager {
       }
       case "alarm": {
         const alarm = obj.alarm;
-        if (typeof alarm === "function") {
-          await alarm.call(obj, { retryCount: ev.retryCount, isRetry: ev.retryCount > 0 });
-        }
         const storage = this.#storage(e);
+        if (typeof alarm === "function") {
+          try {
+            await alarm.call(obj, { retryCount: ev.retryCount, isRetry: ev.retryCount > 0 });
+          } catch (err) {
+            // After the last retry the host gives up: the alarm is no longer set, so getAlarm()
+            // must stop reporting it (unless the handler set a new one before it threw).
+            if (ev.retryCount >= this.#opts.alarmMaxRetries && !e.gone && (await storage.getAlarm()) === ev.scheduledTime) {
+              await storage.deleteAlarm();
+            }
+            throw err;
+          }
+        }
         // Clear the alarm unless the handler set a new one while it ran.
         if ((await storage.getAlarm()) === ev.scheduledTime) await storage.deleteAlarm();
         return undefined;

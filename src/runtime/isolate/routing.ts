@@ -20,6 +20,7 @@ import {
   type ObjectCall,
   type SerializedResponse,
 } from "../protocol.js";
+import { ALARM_MAX_RETRIES } from "../alarms.js";
 import { currentReqId } from "./context.js";
 import { fromRequest, fromResponse, toRequest, toResponse, type SocketExporter } from "./http.js";
 import { DurableObject } from "./workers-module.js";
@@ -81,6 +82,7 @@ export class ObjectRouting implements ObjectRouter {
           }),
         idleMs: this.#init.objectIdleMs,
         hibernateIdleMs: this.#init.hibernateIdleMs,
+        alarmMaxRetries: ALARM_MAX_RETRIES,
         logError: this.#logError,
       },
       this.#init.objectsEnabled,
