@@ -21,6 +21,9 @@ import { AccessLog } from "../server/access-log.js";
 import { errorMessage, LedgeError } from "../shared/errors.js";
 
 const HELP = `Usage: ledge dev|serve [DIR] [options]
+       ledge serve DIR [MORE_DIRS...] [options]   (several apps on one node, e.g. for script_name
+                                                   bindings; requests go to the first app unless
+                                                   another one's routes match the Host header)
 
 Options:
   --port N               Port to listen on (default 8787; 0 picks a free one)
@@ -67,6 +70,10 @@ export async function serveCommand(argv: string[], opts: { watch: boolean }): Pr
     return 0;
   }
   const dir = resolve(positionals[0] ?? ".");
+  const moreDirs = positionals.slice(1).map((d) => resolve(d));
+  if (moreDirs.length > 0 && opts.watch) {
+    throw new LedgeError("LEDGE_CLI", "ledge dev watches one project; run several apps on one node with ledge serve DIR1 DIR2 ...");
+  }
   const overrides: ConfigOverrides = { env: values.env, configPath: values.config ? resolve(values.config) : undefined };
   if (values.var) overrides.vars = Object.fromEntries(values.var.map(parseVarFlag));
   const port = intOption("--port", values.port, 0, 65535);
@@ -126,6 +133,14 @@ export async function serveCommand(argv: string[], opts: { watch: boolean }): Pr
     const built = await bundleCached(config);
     inputs = built.inputs;
     await node.deploy(config, built.code);
+    // Further apps (serve only): the same options, each with its own config from its folder.
+    for (const more of moreDirs) {
+      const other = await loadConfigCached(more, { env: overrides.env, vars: overrides.vars });
+      if (node.apps.has(other.name)) throw new LedgeError("LEDGE_CLI", `two projects are named "${other.name}"; app names must differ`);
+      const otherWarnings = formatConfigWarnings(other);
+      if (otherWarnings) process.stderr.write(otherWarnings + "\n");
+      await node.deploy(other, (await bundleCached(other)).code);
+    }
   } catch (err) {
     if (!opts.watch) {
       await node.stop();
