@@ -11,6 +11,7 @@ import type { AppConfig } from "../config/types.js";
 import { LocalDirectory } from "../objects/directory.js";
 import { IsolateHandle, type FetchSink, type IsolateEvents } from "./isolate-handle.js";
 import type { HostToIsolate, IsolateInit, ObjectCall, ObjectAddress, SerializedError, SerializedRequest } from "./protocol.js";
+import { LedgeError } from "../shared/errors.js";
 
 export interface AppRuntimeOptions {
   persistDir: string;
@@ -83,6 +84,7 @@ export class AppHost {
     try {
       const ready = await Promise.all(handles.map((h) => h.ready));
       this.lastStartMs = Math.max(...ready.map((r) => r.startMs));
+      assertClassesExported(config, ready[0]!.exports);
     } catch (err) {
       for (const h of handles) h.kill({ name: "Error", message: "start-up failed" });
       throw err;
@@ -201,6 +203,23 @@ export class AppHost {
     if (gen) await Promise.all(gen.isolates.map((h) => drainIsolate(h, this.#opts.drainMs)));
     await Promise.all(this.#draining);
   }
+}
+
+/**
+ * Cloudflare refuses to deploy a Worker whose config declares a Durable Object class (migrations
+ * or `exports`) that its entry module does not export; without this check the mistake would only
+ * show on the first call to the object.
+ */
+function assertClassesExported(config: AppConfig, exported: string[]): void {
+  const missing = config.durableObjectClasses.map((c) => c.className).filter((name) => !exported.includes(name));
+  if (missing.length === 0) return;
+  const list = missing.map((n) => `"${n}"`).join(", ");
+  const one = missing.length === 1;
+  throw new LedgeError(
+    "LEDGE_DO_CLASS_NOT_EXPORTED",
+    `Durable Object class${one ? "" : "es"} ${list} ${one ? "is" : "are"} declared in the config but not exported by ${config.main}. ` +
+      `Export ${one ? "it" : "them"} from the entry module, or delete ${one ? "it" : "them"} with a migration (deleted_classes).`,
+  );
 }
 
 /** Full mesh of MessageChannels: `result[i][j]` is isolate i's port to isolate j. */
