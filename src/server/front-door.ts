@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
 import type { WebSocketServer } from "ws";
 import type { AppHost } from "../runtime/app-host.js";
-import type { FetchSink } from "../runtime/isolate-handle.js";
+import type { FetchSink, IsolateHandle } from "../runtime/isolate-handle.js";
 import { newRequestId, type LedgeNode } from "../runtime/node.js";
 import type { HeaderList, SerializedError, SerializedRequest, SerializedResponse } from "../runtime/protocol.js";
 import { AccessLog } from "./access-log.js";
@@ -44,13 +44,11 @@ export class FrontDoor {
   readonly #opts: FrontDoorOptions;
   readonly #log: AccessLog;
   readonly #maxBody: number;
-  readonly #cfBase: Record<string, unknown>;
 
   constructor(opts: FrontDoorOptions) {
     this.#opts = opts;
     this.#log = opts.accessLog ?? new AccessLog(process.stdout);
     this.#maxBody = opts.maxBodyBytes ?? 100 * 1024 * 1024;
-    this.#cfBase = { colo: opts.colo, country: "XX", asn: 0, asOrganization: "", clientTcpRtt: 0, tlsVersion: "", tlsCipher: "", requestPriority: "" };
     this.server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.#onRequest(req, res));
     this.server.on("upgrade", (req, socket, head) => this.#onUpgrade(req, socket, head));
     this.server.on("clientError", (_err, socket) => {
@@ -110,21 +108,17 @@ export class FrontDoor {
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]!.toLowerCase();
       if (name === "cf-connecting-ip" || name === "cf-ray" || name === "cf-visitor") continue;
-      headers.push([name, raw[i + 1]!]);
+      headers.push(name, raw[i + 1]!);
     }
     let ip = req.socket.remoteAddress ?? "";
     if (ip.startsWith("::ffff:")) ip = ip.slice(7);
-    headers.push(["cf-connecting-ip", ip], ["cf-ray", `${reqId}-${this.#opts.colo}`], ["cf-visitor", '{"scheme":"http"}'], ["x-forwarded-proto", "http"]);
+    headers.push("cf-connecting-ip", ip, "cf-ray", `${reqId}-${this.#opts.colo}`, "cf-visitor", '{"scheme":"http"}', "x-forwarded-proto", "http");
     return {
       method: req.method ?? "GET",
       url: `http://${req.headers.host ?? `${this.#opts.host}:${this.#opts.port}`}${req.url ?? "/"}`,
       headers,
       body,
-      cf: {
-        ...this.#cfBase,
-        httpProtocol: `HTTP/${req.httpVersion}`,
-        clientAcceptEncoding: req.headers["accept-encoding"] ?? "",
-      },
+      cfDyn: [req.httpVersion === "1.1" ? "HTTP/1.1" : `HTTP/${req.httpVersion}`, req.headers["accept-encoding"] ?? ""],
     };
   }
 
@@ -175,60 +169,11 @@ export class FrontDoor {
   }
 
   #dispatch(app: AppHost, req: IncomingMessage, res: ServerResponse, reqId: string, body: ArrayBuffer | null, log: (s: number) => void): void {
-    const head = req.method === "HEAD";
-    let status = 0;
-    let done = false;
-    const sink: FetchSink = {
-      response: (r) => {
-        status = r.status;
-        if (r.status === 101) {
-          // A WebSocket answer to a plain HTTP request (no Upgrade header) cannot be honoured.
-          sink.fail({ name: "TypeError", message: "Worker returned a WebSocket response to a request that was not a WebSocket upgrade" }, 500);
-          return;
-        }
-        const flat = flatHeaders(r.headers);
-        if (!r.stream) {
-          const buf = NO_BODY.has(r.status) || r.body === null ? null : typeof r.body === "string" ? Buffer.from(r.body) : Buffer.from(r.body);
-          if (buf) flat.push("content-length", String(buf.length));
-          else if (!NO_BODY.has(r.status)) flat.push("content-length", "0");
-          res.writeHead(r.status, r.statusText || undefined, flat);
-          res.end(head || !buf ? undefined : buf);
-          done = true;
-          log(status);
-        } else {
-          const len = r.headers.find(([n]) => n === "content-length");
-          if (len) flat.push("content-length", len[1]);
-          res.writeHead(r.status, r.statusText || undefined, flat);
-          if (head) res.end();
-        }
-      },
-      chunk: (data) => {
-        if (!head) res.write(Buffer.from(data));
-      },
-      end: (err) => {
-        done = true;
-        if (err) res.destroy();
-        else res.end();
-        log(status);
-      },
-      fail: (err, st) => {
-        done = true;
-        status = st;
-        if (res.headersSent) {
-          res.destroy();
-        } else {
-          const text = errorBody(st, err, reqId, this.#opts.dev);
-          res.writeHead(st, { "content-type": "text/plain; charset=utf-8", "cf-ray": `${reqId}-${this.#opts.colo}` }).end(text);
-        }
-        if (st >= 500) this.#opts.node.log(`[${app.name} ${reqId}] ${req.method} ${req.url} → ${st}: ${err.name}: ${err.message}`);
-        log(st);
-      },
-    };
-    const handle = app.fetch(this.#serialize(req, reqId, body), reqId, sink);
+    const ex = new HttpExchange(this.#opts, app, req, res, reqId, log);
+    const handle = app.fetch(this.#serialize(req, reqId, body), reqId, ex);
     if (handle) {
-      res.on("close", () => {
-        if (!done) handle.isolate.cancel(handle.rid);
-      });
+      ex.isolate = handle.isolate;
+      ex.rid = handle.rid;
     }
   }
 
@@ -270,7 +215,9 @@ export class FrontDoor {
           }
           const ureq = req as UpgradeReq;
           const extra: string[] = [];
-          for (const [n, v] of r.headers) {
+          for (let i = 0; i < r.headers.length; i += 2) {
+            const n = r.headers[i]!;
+            const v = r.headers[i + 1]!;
             if (n === "sec-websocket-protocol") ureq[kProtocol] = v.split(",")[0]!.trim();
             else if (!HOP_BY_HOP.has(n) && !n.startsWith("sec-websocket")) extra.push(`${n}: ${v}`);
           }
@@ -292,7 +239,7 @@ export class FrontDoor {
         log(r.status);
       },
       fail: (err: SerializedError, st: number) => {
-        writeRaw(socket, st, "Error", [["content-type", "text/plain; charset=utf-8"]], Buffer.from(errorBody(st, err, reqId, this.#opts.dev)));
+        writeRaw(socket, st, "Error", ["content-type", "text/plain; charset=utf-8"], Buffer.from(errorBody(st, err, reqId, this.#opts.dev)));
         this.#opts.node.log(`[${app.name} ${reqId}] WebSocket upgrade ${req.url} → ${st}: ${err.message}`);
         log(st);
       },
@@ -301,18 +248,94 @@ export class FrontDoor {
   }
 }
 
+/**
+ * One HTTP request in flight: receives the isolate's answer and writes it to the client. A class
+ * rather than a bag of closures, because one is allocated per request on the node's busiest thread.
+ */
+class HttpExchange implements FetchSink {
+  status = 0;
+  done = false;
+  isolate: IsolateHandle | null = null;
+  rid = 0;
+  readonly #head: boolean;
+  constructor(
+    readonly opts: FrontDoorOptions,
+    readonly app: AppHost,
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    readonly reqId: string,
+    readonly log: (status: number) => void,
+  ) {
+    this.#head = req.method === "HEAD";
+  }
+
+  response(r: SerializedResponse): void {
+    this.status = r.status;
+    if (r.status === 101) {
+      // A WebSocket answer to a plain HTTP request (no Upgrade header) cannot be honoured.
+      this.fail({ name: "TypeError", message: "Worker returned a WebSocket response to a request that was not a WebSocket upgrade" }, 500);
+      return;
+    }
+    const res = this.res;
+    const flat = flatHeaders(r.headers);
+    if (!r.stream) {
+      const buf = NO_BODY.has(r.status) || r.body === null ? null : typeof r.body === "string" ? Buffer.from(r.body) : Buffer.from(r.body);
+      if (buf) flat.push("content-length", String(buf.length));
+      else if (!NO_BODY.has(r.status)) flat.push("content-length", "0");
+      res.writeHead(r.status, r.statusText || undefined, flat);
+      res.end(this.#head || !buf ? undefined : buf);
+      this.done = true;
+      this.log(r.status);
+      return;
+    }
+    const at = r.headers.indexOf("content-length");
+    if (at >= 0 && at % 2 === 0) flat.push("content-length", r.headers[at + 1]!);
+    res.writeHead(r.status, r.statusText || undefined, flat);
+    if (this.#head) res.end();
+    // Only streamed answers need to hear that the client left: the isolate stops producing.
+    res.on("close", () => {
+      if (!this.done && this.isolate) this.isolate.cancel(this.rid);
+    });
+  }
+
+  chunk(data: ArrayBuffer): void {
+    if (!this.#head) this.res.write(Buffer.from(data));
+  }
+
+  end(err?: SerializedError): void {
+    this.done = true;
+    if (err) this.res.destroy();
+    else this.res.end();
+    this.log(this.status);
+  }
+
+  fail(err: SerializedError, st: number): void {
+    this.done = true;
+    this.status = st;
+    const res = this.res;
+    if (res.headersSent) {
+      res.destroy();
+    } else {
+      const text = errorBody(st, err, this.reqId, this.opts.dev);
+      res.writeHead(st, { "content-type": "text/plain; charset=utf-8", "cf-ray": `${this.reqId}-${this.opts.colo}` }).end(text);
+    }
+    if (st >= 500) this.opts.node.log(`[${this.app.name} ${this.reqId}] ${this.req.method} ${this.req.url} → ${st}: ${err.name}: ${err.message}`);
+    this.log(st);
+  }
+}
+
 function flatHeaders(list: HeaderList): string[] {
   const out: string[] = [];
-  for (const [n, v] of list) {
-    if (HOP_BY_HOP.has(n)) continue;
-    out.push(n, v);
+  for (let i = 0; i < list.length; i += 2) {
+    if (HOP_BY_HOP.has(list[i]!)) continue;
+    out.push(list[i]!, list[i + 1]!);
   }
   return out;
 }
 
 function writeRaw(socket: Duplex, status: number, statusText: string, headers: HeaderList, body: Buffer | null): void {
   const lines = [`HTTP/1.1 ${status} ${statusText || http.STATUS_CODES[status] || ""}`];
-  for (const [n, v] of headers) if (!HOP_BY_HOP.has(n)) lines.push(`${n}: ${v}`);
+  for (let i = 0; i < headers.length; i += 2) if (!HOP_BY_HOP.has(headers[i]!)) lines.push(`${headers[i]}: ${headers[i + 1]}`);
   lines.push(`content-length: ${body?.length ?? 0}`, "connection: close", "", "");
   socket.end(body ? Buffer.concat([Buffer.from(lines.join("\r\n")), body]) : lines.join("\r\n"));
 }

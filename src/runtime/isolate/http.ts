@@ -7,23 +7,37 @@ import { createSocket, serverEndOf, WebSocket } from "./websocket.js";
 
 export function headerList(headers: Headers): HeaderList {
   const out: HeaderList = [];
+  let cookies = false;
   headers.forEach((value, name) => {
-    if (name === "set-cookie") return;
-    out.push([name, value]);
+    if (name === "set-cookie") cookies = true;
+    else out.push(name, value);
   });
-  for (const cookie of headers.getSetCookie()) out.push(["set-cookie", cookie]);
+  if (cookies) for (const cookie of headers.getSetCookie()) out.push("set-cookie", cookie);
   return out;
+}
+
+export function headerPairs(flat: HeaderList): [string, string][] {
+  const out: [string, string][] = [];
+  for (let i = 0; i < flat.length; i += 2) out.push([flat[i]!, flat[i + 1]!]);
+  return out;
+}
+
+/** The fixed part of `request.cf` for requests from this node's front door. */
+let cfBase: Record<string, unknown> = {};
+export function setCfBase(base: Record<string, unknown>): void {
+  cfBase = base;
 }
 
 export function toRequest(s: SerializedRequest, signal?: AbortSignal): Request {
   const hasBody = s.body !== null && s.method !== "GET" && s.method !== "HEAD";
   const req = new Request(s.url, {
     method: s.method,
-    headers: s.headers,
+    headers: headerPairs(s.headers),
     body: hasBody ? s.body : null,
     signal,
   });
   if (s.cf) req.cf = s.cf;
+  else if (s.cfDyn) req.cf = { ...cfBase, httpProtocol: s.cfDyn[0], clientAcceptEncoding: s.cfDyn[1] };
   return req;
 }
 
@@ -103,7 +117,7 @@ export function toResponse(s: SerializedResponse): Response {
   return new Response(nullBody ? null : s.body, {
     status: s.status,
     statusText: s.statusText,
-    headers: s.headers,
+    headers: headerPairs(s.headers),
     webSocket: s.webSocket ? remoteSocket(s.webSocket) : undefined,
   });
 }

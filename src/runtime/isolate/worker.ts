@@ -13,7 +13,7 @@ import { serializeError } from "../protocol.js";
 import { ExecutionContext, invocation, settleWaitUntil, type InvocationState } from "./context.js";
 import { evaluateBundle } from "./evaluate.js";
 import { installGlobals } from "./globals.js";
-import { responseHead, toRequest, type SocketExporter } from "./http.js";
+import { responseHead, toRequest, type SocketExporter, setCfBase } from "./http.js";
 import { buildEnv } from "./env.js";
 import { ObjectRouting } from "./routing.js";
 import type { ObjectEvent } from "../../objects/manager.js";
@@ -61,6 +61,7 @@ function logError(err: unknown, where: string): void {
 }
 
 setSocketIdPrefix(init.isolateId);
+setCfBase({ colo: init.colo, country: "XX", asn: 0, asOrganization: "", clientTcpRtt: 0, tlsVersion: "", tlsCipher: "", requestPriority: "" });
 // Sockets made while a Durable Object handles an event belong to that object (output gate, pinning).
 setPairHook((_client, server) => {
   const key = invocation.getStore()?.objectKey;
