@@ -88,7 +88,8 @@ export async function serveCommand(argv: string[], opts: { watch: boolean }): Pr
   // Start the app's isolates first: a worker thread takes tens of milliseconds to boot, which
   // overlaps with reading the config and bundling instead of following them.
   const poolSize = values.isolates ? intOption("--isolates", values.isolates, 1, 64) : availableParallelism();
-  const prestarted = Array.from({ length: poolSize }, () => new IsolateHandle(128));
+  // One is enough to answer the first request; the rest of the pool starts with the deploy.
+  const prestarted = [new IsolateHandle(128)];
   let config: AppConfig;
   try {
     config = await loadConfigCached(overrides.configPath ?? dir, overrides);

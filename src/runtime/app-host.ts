@@ -69,7 +69,11 @@ export class AppHost {
     return this.#gen?.isolates ?? [];
   }
 
-  /** Starts a generation for `code`; resolves when every isolate evaluated it, rejects on error. */
+  /**
+   * Starts a generation for `code`. Resolves as soon as one isolate evaluated it (the others join
+   * the pool as they become ready; events for objects placed on them queue until then), rejects on
+   * a start-up error.
+   */
   async deploy(config: AppConfig, code: string): Promise<void> {
     const gen = new Generation(++this.#seq, config, code);
     const size = Math.max(1, this.#opts.poolSize);
@@ -82,12 +86,12 @@ export class AppHost {
       gen.isolates.push(h);
     });
     try {
-      const ready = await Promise.all(handles.map((h) => h.ready));
-      this.lastStartMs = Math.max(...ready.map((r) => r.startMs));
-      assertClassesExported(config, ready[0]!.exports);
+      const first = await Promise.any(handles.map((h) => h.ready));
+      this.lastStartMs = first.startMs;
+      assertClassesExported(config, first.exports);
     } catch (err) {
       for (const h of handles) h.kill({ name: "Error", message: "start-up failed" });
-      throw err;
+      throw err instanceof AggregateError ? err.errors[0] : err;
     }
     const old = this.#gen;
     this.#gen = gen;
@@ -137,7 +141,7 @@ export class AppHost {
     let best: IsolateHandle | undefined;
     for (let k = 0; k < n; k++) {
       const h = list[(gen.rr + k) % n]!;
-      if (h.dead) continue;
+      if (h.dead || !h.isReady) continue;
       if (!best || h.inflight < best.inflight) best = h;
       if (h.inflight === 0) break;
     }

@@ -36,6 +36,8 @@ export class IsolateHandle {
   ready!: Promise<{ exports: string[]; startMs: number }>;
   inflight = 0;
   dead = false;
+  /** True once the app's code was evaluated: only then does the pool send it stateless requests. */
+  isReady = false;
   initialized = false;
   poolIndex = -1;
   #pending = new Map<number, Pending>();
@@ -51,7 +53,7 @@ export class IsolateHandle {
   constructor(memoryMb: number) {
     this.id = `${process.pid.toString(36)}${(++nextIsolate).toString(36)}`;
     this.worker = new Worker(WORKER_PATH, {
-      resourceLimits: { maxOldGenerationSizeMb: memoryMb, maxYoungGenerationSizeMb: Math.min(32, Math.max(4, memoryMb / 8)) },
+      resourceLimits: { maxOldGenerationSizeMb: memoryMb, maxYoungGenerationSizeMb: Math.min(16, Math.max(4, memoryMb / 16)) },
       stdout: false,
       stderr: false,
     });
@@ -220,6 +222,7 @@ export class IsolateHandle {
         for (const fn of [...this.#idleWaiters]) fn();
         return;
       case "ready":
+        this.isReady = true;
         this.#resolveReady({ exports: msg.exports, startMs: msg.startMs });
         return;
       case "init-error":

@@ -62,7 +62,9 @@ export class LedgeNode implements IsolateProvider {
       h = new IsolateHandle(memoryMb);
     }
     this.isolates.set(h.id, h);
-    if (!this.#spare && !this.#stopped) {
+    // `dev` keeps a warm spare so a reload does not wait for a thread to boot; `serve` does not
+    // reload, and an idle thread costs ~40 MB of memory.
+    if (this.#opts.dev && !this.#spare && !this.#stopped) {
       // Refill once the current burst of work is over, so the spare does not compete with it.
       setTimeout(() => {
         if (!this.#spare && !this.#stopped) this.#spare = new IsolateHandle(DEFAULT_MEMORY_MB);
