@@ -84,10 +84,15 @@ export class Room extends DurableObject {
     ws.send("unknown: " + message);
   }
   async webSocketClose(ws, code, reason, wasClean) {
-    await this.ctx.storage.put("closed", { code, reason, user: ws.deserializeAttachment().user, name: this.ctx.id.name ?? null });
+    const afterError = (await this.ctx.storage.get("error")) !== undefined;
+    await this.ctx.storage.put("closed", { code, reason, user: ws.deserializeAttachment().user, name: this.ctx.id.name ?? null, afterError });
+  }
+  async webSocketError(ws, error) {
+    await this.ctx.storage.put("error", { message: error.message, user: ws.deserializeAttachment().user });
   }
   async state() {
-    return { closed: (await this.ctx.storage.get("closed")) ?? null, sockets: this.ctx.getWebSockets().length };
+    const s = this.ctx.storage;
+    return { closed: (await s.get("closed")) ?? null, error: (await s.get("error")) ?? null, sockets: this.ctx.getWebSockets().length };
   }
 }
 
@@ -199,12 +204,35 @@ describe("hibernatable WebSockets", () => {
         const s = (await json(`${p.url}/state?room=bye`)).body;
         return s.closed ? s : null;
       }, "webSocketClose to record the close");
-      assert.deepEqual(state.closed, { code: 4001, reason: "going away", user: "leave", name: "bye" });
+      assert.deepEqual(state.closed, { code: 4001, reason: "going away", user: "leave", name: "bye", afterError: false });
+      assert.equal(state.error, null);
       assert.equal(state.sockets, 1);
       assert.equal((await info(stay)).all, 1);
     } finally {
       stay.close();
       leave.close();
+    }
+  });
+
+  test("a malformed frame from the client reaches webSocketError, then webSocketClose", async () => {
+    const ws = await openSocket(`${p.url}/ws?room=broken&user=mallory`);
+    try {
+      assert.equal((await info(ws)).all, 1);
+      // A text frame that is not valid UTF-8: the front door closes the connection (1007).
+      ws.ws.send(Buffer.from([0xc3, 0x28, 0xff]), { binary: false });
+      const closed = await ws.closed;
+      assert.equal(closed.code, 1007);
+      const state = await eventually(async () => {
+        const s = (await json(`${p.url}/state?room=broken`)).body;
+        return s.error && s.closed ? s : null;
+      }, "webSocketError and webSocketClose to record the failure");
+      assert.equal(state.error.user, "mallory");
+      assert.match(state.error.message, /UTF-8/);
+      assert.equal(state.closed.user, "mallory");
+      assert.equal(state.closed.afterError, true, "webSocketError ran before webSocketClose");
+      assert.equal(state.sockets, 0);
+    } finally {
+      ws.close();
     }
   });
 });
