@@ -132,21 +132,30 @@ export class AppHost {
     });
   }
 
-  /** Picks the isolate with the least work, round-robin among equals. */
+  /**
+   * Picks the ready isolate with the least work, round-robin among equals. When none is ready (the
+   * only one is a replacement still booting), a booting one takes the request: it queues there
+   * until the isolate is up, which beats answering 503 while it boots.
+   */
   #pick(): IsolateHandle | undefined {
     const gen = this.#gen;
     if (!gen) return undefined;
     const list = gen.isolates;
     const n = list.length;
     let best: IsolateHandle | undefined;
+    let booting: IsolateHandle | undefined;
     for (let k = 0; k < n; k++) {
       const h = list[(gen.rr + k) % n]!;
-      if (h.dead || !h.isReady) continue;
+      if (h.dead) continue;
+      if (!h.isReady) {
+        booting ??= h;
+        continue;
+      }
       if (!best || h.inflight < best.inflight) best = h;
       if (h.inflight === 0) break;
     }
     gen.rr = (gen.rr + 1) % n;
-    return best;
+    return best ?? booting;
   }
 
   fetch(req: SerializedRequest, reqId: string, sink: FetchSink): { isolate: IsolateHandle; rid: number } | null {
