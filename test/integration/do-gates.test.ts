@@ -11,6 +11,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { eventually } from "../helpers/ledge.js";
 import { json, serveProject, wranglerToml, type DoProject } from "./do-helpers.js";
 
 const WORKER = `
@@ -59,6 +60,14 @@ export class Gate extends DurableObject {
     const seen = this.active;
     this.active--;
     return seen;
+  }
+  /** Returns at once; the work registered with ctx.waitUntil finishes later. */
+  later() {
+    this.ctx.waitUntil(new Promise((r) => setTimeout(r, 100)).then(() => this.ctx.storage.put("later", "done")));
+    return "returned";
+  }
+  async readLater() {
+    return (await this.ctx.storage.get("later")) ?? null;
   }
   async writeCommitted() {
     await this.ctx.storage.put("committed", "yes");
@@ -146,6 +155,10 @@ export default {
           const during = await stub.stats();
           return Response.json({ during, seenBySlow: await slow });
         }
+        case "/later":
+          return Response.json(await env.GATE.getByName(name).later());
+        case "/readLater":
+          return Response.json(await env.GATE.getByName(name).readLater());
         case "/abort": {
           const stub = env.GATE.getByName(name);
           const before = await stub.stats();
@@ -240,5 +253,10 @@ describe("Durable Object execution semantics", () => {
     assert.equal(r.after.memory, null);
     assert.equal(r.after.committed, "yes", "writes of earlier events stay");
     assert.equal(r.after.uncommitted, null, "the aborting turn's write is dropped");
+  });
+
+  test("work registered with ctx.waitUntil finishes after the event returned", async () => {
+    assert.equal(await get("/later?name=later"), "returned");
+    assert.equal(await eventually(() => get("/readLater?name=later"), "the waitUntil work to write its key"), "done");
   });
 });

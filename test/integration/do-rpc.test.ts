@@ -48,6 +48,11 @@ export class Calc extends DurableObject {
     if (kind === "MyError") throw new MyError(message);
     throw new Error(message);
   }
+  /** Holds every other event back for \`ms\`. */
+  async hold(ms) {
+    await this.ctx.blockConcurrencyWhile(() => new Promise((r) => setTimeout(r, ms)));
+    return "held";
+  }
   async failLater(message) {
     await this.ctx.storage.get("anything");
     throw new Error(message);
@@ -162,6 +167,19 @@ export default {
         case "/broken": {
           const broken = env.BROKEN.getByName(name);
           out[name] = { first: await settle(broken.ping()), second: await settle(broken.ping()), fetch: await settle(broken.fetch("https://broken/")) };
+          break;
+        }
+        case "/overload": {
+          const held = stub.hold(500);
+          await new Promise((r) => setTimeout(r, 50));
+          const results = await Promise.allSettled(Array.from({ length: 10_050 }, () => stub.echo(1)));
+          const rejected = results.filter((r) => r.status === "rejected").map((r) => errorInfo(r.reason));
+          out[name] = {
+            held: await held,
+            fulfilled: results.filter((r) => r.status === "fulfilled").length,
+            rejected: rejected.length,
+            kinds: [...new Set(rejected.map((e) => JSON.stringify(e)))].map((e) => JSON.parse(e)),
+          };
           break;
         }
         case "/fetch": {
@@ -294,6 +312,20 @@ describe("Durable Object RPC and stubs", () => {
       assert.equal(r.relative.ok, false);
       assert.equal(r.relative.error.name, "TypeError");
       assert.deepEqual(r.thrown.error, { name: "RangeError", message: "fetch failed on purpose", remote: true, retryable: false, overloaded: false });
+    }
+  });
+
+  test("calls beyond 10,000 queued for one object are refused with overloaded = true", async () => {
+    const { status, body } = await json(`${p.url}/overload?names=${names.join(",")}`, undefined, 60_000);
+    assert.equal(status, 200, JSON.stringify(body));
+    for (const name of names) {
+      const r = body[name];
+      assert.equal(r.held, "held");
+      assert.ok(r.rejected >= 1 && r.rejected <= 50, `${r.rejected} calls refused`);
+      assert.equal(r.fulfilled + r.rejected, 10_050);
+      assert.deepEqual(r.kinds, [
+        { name: "Error", message: "Durable Object is overloaded. Too many requests queued.", remote: true, retryable: false, overloaded: true },
+      ]);
     }
   });
 });
