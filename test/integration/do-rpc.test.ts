@@ -28,6 +28,9 @@ export class Calc extends DurableObject {
   echo(value) {
     return value;
   }
+  notCloneable() {
+    return { fn() {} };
+  }
   /** What arrived in the object, described from inside it. */
   inspect(value) {
     return {
@@ -156,6 +159,7 @@ export default {
             lifecycle: await settle(stub.alarm()),
             webSocketMessage: await settle(stub.webSocketMessage()),
             property: await settle(stub.greeting),
+            uncloneable: await settle(stub.notCloneable()),
             afterErrors: await settle(stub.add(1, 1)),
           };
           break;
@@ -275,6 +279,8 @@ describe("Durable Object RPC and stubs", () => {
       assert.match(r.lifecycle.error.message, /does not implement the method "alarm"/);
       assert.equal(r.webSocketMessage.ok, false);
       assert.deepEqual(r.property, { ok: true, value: `hello ${name}` });
+      assert.equal(r.uncloneable.ok, false, "a result that cannot be cloned is an error, not a hang");
+      assert.equal(r.uncloneable.error.name, "DataCloneError");
     }
   });
 

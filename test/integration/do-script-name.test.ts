@@ -41,6 +41,9 @@ export class Shared extends DurableObject {
   fail() {
     throw new RangeError("backend object failed");
   }
+  notCloneable() {
+    return { fn() {} };
+  }
   async fetch(request) {
     return new Response("backend object saw " + request.method + " " + new URL(request.url).pathname + " for " + this.ctx.id.name);
   }
@@ -75,6 +78,14 @@ export default {
         return Response.json({ app: "front", ...(await stub.add(Number(url.searchParams.get("n")))) });
       case "/fetch":
         return stub.fetch("https://backend/some/path", { method: "PUT", body: "x" });
+      case "/uncloneable": {
+        // A result that cannot cross threads, next to an ordinary call in the same turn.
+        const [bad, good] = await Promise.allSettled([stub.notCloneable(), stub.add(1)]);
+        return Response.json({
+          bad: bad.status === "rejected" ? { name: bad.reason.name, message: bad.reason.message } : "fulfilled",
+          good: good.status === "fulfilled" ? good.value.total : String(good.reason),
+        });
+      }
       case "/fail":
         try {
           await stub.fail();
@@ -152,5 +163,12 @@ describe("script_name bindings between two apps on one node", () => {
     const r = await runLedge(["dev", front, backend, "--port", "0"]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /ledge dev watches one project/);
+  });
+
+  test("a result that cannot be cloned fails that call only", async () => {
+    const { status, body } = await json(`${ledge.url}/uncloneable?name=shared-5`);
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.equal(body.bad.name, "DataCloneError");
+    assert.equal(body.good, 1, "the other call made at the same time was answered");
   });
 });

@@ -142,6 +142,10 @@ export class ObjectRouting implements ObjectRouter {
       const res = (await this.objects.dispatch(call.target, { kind: "fetch", request: toRequest(call.req) }, reqId)) as Response;
       return fromResponse(res, this.#exporter);
     }
-    return this.objects.dispatch(call.target, { kind: "rpc", method: call.method, args: call.args }, reqId);
+    const result = await this.objects.dispatch(call.target, { kind: "rpc", method: call.method, args: call.args }, reqId);
+    // The result crosses threads next. Cloning it here turns a value that cannot cross (a
+    // function, say) into this call's DataCloneError; posted as is, it would fail later, with
+    // the other messages batched alongside it.
+    return structuredClone(result);
   }
 }
