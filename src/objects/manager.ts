@@ -99,6 +99,9 @@ class ObjectEntry {
   gone = false;
   /** Why the constructor failed; the event that tried to start the object is rejected with it. */
   startError: unknown = undefined;
+  /** Set when the instance was reset (not evicted): events still running must not deliver results. */
+  wasReset = false;
+  resetError: unknown = undefined;
   constructor(
     readonly key: string,
     readonly address: ObjectAddress,
@@ -317,6 +320,10 @@ export class ObjectManager {
     try {
       const result = await invocation.run(st, () => this.#invoke(e, job.event));
       if (e.storage) await e.storage.whenDurable();
+      // The instance was reset while this event awaited something else (another event's commit
+      // failed, or ctx.abort()): its writes may have gone down with the batch, so its result is
+      // not released either.
+      if (e.wasReset) return job.reject(e.resetError);
       job.resolve(result);
     } catch (err) {
       markRemote(err);
@@ -435,6 +442,8 @@ export class ObjectManager {
 
   #reset(e: ObjectEntry, err: unknown, opts: { discardWrites?: boolean } = {}): void {
     if (e.gone) return;
+    e.wasReset = true;
+    e.resetError = err;
     if (opts.discardWrites) {
       try {
         e.storage?.abandon(err);

@@ -52,9 +52,18 @@ export class Ledger extends DurableObject {
     this.#poison();
     return "this result must never be delivered";
   }
+  /** A write, then a subrequest: the event is still running when the next event breaks the batch. */
+  async writeThenFetch(url) {
+    this.ctx.storage.put("slow", "written before the subrequest");
+    await (await fetch(url)).text();
+    return "this result must never be delivered";
+  }
+  async poison() {
+    this.#poison();
+  }
   async state() {
     const s = this.ctx.storage;
-    const m = await s.get(["a", "b", "before", "early", "late"]);
+    const m = await s.get(["a", "b", "before", "early", "late", "slow"]);
     return {
       token: this.token,
       memory: this.memory ?? null,
@@ -84,6 +93,17 @@ export default {
     const url = new URL(request.url);
     const stub = env.LEDGER.getByName(url.searchParams.get("name") ?? "x");
     if (url.pathname === "/ws") return stub.fetch(request);
+    if (url.pathname === "/shared-batch") {
+      // Both events reach the object in one turn, so their writes share one batch.
+      const slow = stub.writeThenFetch(url.origin + "/sleep");
+      const poison = stub.poison();
+      const outcome = async (p) => p.then((v) => ({ ok: v ?? null }), (e) => ({ error: e.message }));
+      return Response.json({ poison: await outcome(poison), slow: await outcome(slow) });
+    }
+    if (url.pathname === "/sleep") {
+      await new Promise((r) => setTimeout(r, 300));
+      return new Response("slept");
+    }
     try {
       return Response.json({ ok: await stub[url.pathname.slice(1)]() });
     } catch (e) {
@@ -149,5 +169,14 @@ describe("output gate and write coalescing", () => {
     } finally {
       ws.close();
     }
+  });
+
+  test("an event still running when its batch fails to commit does not deliver its result", async () => {
+    const { status, body } = await json(`${p.url}/shared-batch?name=shared-batch`);
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.match(body.poison.error, /failed to commit/);
+    const { body: after } = await json(`${p.url}/state?name=shared-batch`);
+    assert.equal(after.ok.keys.slow, undefined, "the slow event's write went down with the batch");
+    assert.ok(body.slow.error, `so its result must not be delivered: ${JSON.stringify(body.slow)}`);
   });
 });
