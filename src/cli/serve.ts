@@ -177,8 +177,11 @@ export async function serveCommand(argv: string[], opts: { watch: boolean }): Pr
   });
   watcher?.close();
   purger.stop();
-  await front.close();
+  // The front door stops accepting at once, but its close completes only when every connection has
+  // ended, upgraded WebSockets included; node.stop() is what closes those (1001), so it runs meanwhile.
+  const frontClosed = front.close();
   await node.stop();
+  await frontClosed;
   return 0;
 }
 
