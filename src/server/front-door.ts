@@ -44,13 +44,26 @@ export class FrontDoor {
   readonly #opts: FrontDoorOptions;
   readonly #log: AccessLog;
   readonly #maxBody: number;
+  /**
+   * Connections that have not sent a request yet (browsers and HTTP clients open spare ones).
+   * node:http counts them neither idle nor busy, so `server.close()` would wait for them until
+   * its headers timeout (60 s); close() ends them instead.
+   */
+  readonly #unused = new Set<Duplex>();
 
   constructor(opts: FrontDoorOptions) {
     this.#opts = opts;
     this.#log = opts.accessLog ?? new AccessLog(process.stdout);
     this.#maxBody = opts.maxBodyBytes ?? 100 * 1024 * 1024;
     this.server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.#onRequest(req, res));
-    this.server.on("upgrade", (req, socket, head) => this.#onUpgrade(req, socket, head));
+    this.server.on("connection", (socket: Duplex) => {
+      this.#unused.add(socket);
+      socket.once("close", () => this.#unused.delete(socket));
+    });
+    this.server.on("upgrade", (req, socket, head) => {
+      this.#unused.delete(socket);
+      this.#onUpgrade(req, socket, head);
+    });
     this.server.on("clientError", (_err, socket) => {
       if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
     });
@@ -85,6 +98,7 @@ export class FrontDoor {
 
   async close(): Promise<void> {
     this.#log.flush();
+    for (const socket of this.#unused) socket.destroy();
     this.server.closeIdleConnections();
     await new Promise<void>((r) => this.server.close(() => r()));
   }
@@ -123,6 +137,7 @@ export class FrontDoor {
   }
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
+    this.#unused.delete(req.socket);
     const t0 = performance.now();
     const reqId = newRequestId();
     const path = req.url ?? "/";
