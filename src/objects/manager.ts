@@ -14,6 +14,7 @@ import { DurableObject } from "../runtime/isolate/workers-module.js";
 import type { ObjectAddress } from "../runtime/protocol.js";
 import { DurableObjectId } from "./id.js";
 import { DurableObjectState, type HibernationState } from "./state.js";
+import type { ObjectTimers } from "./timers.js";
 
 export interface StorageHandle {
   whenDurable(): Promise<void>;
@@ -38,6 +39,8 @@ export interface ObjectManagerOptions {
   hibernateIdleMs: number;
   /** Retries the host's alarm scheduler makes after a failed `alarm()` before it gives up. */
   alarmMaxRetries: number;
+  /** Timers the objects' code started (see timers.ts). */
+  timers: Pick<ObjectTimers, "pending" | "cancelAll">;
   logError(err: unknown, where: string): void;
 }
 
@@ -428,7 +431,9 @@ export class ObjectManager {
   #maybeIdle(e: ObjectEntry): void {
     if (e.gone || e.running > 0 || e.mailbox.length > 0 || e.blocked > 0 || e.pinned.size > 0) return;
     const h = this.#hibernation.get(e.key);
-    const hibernatable = h !== undefined && h.sockets.size > 0;
+    // Pending timers keep an object from hibernating (its next event would find it gone while
+    // they still run); it is evicted after the ordinary idle time instead, its timers cancelled.
+    const hibernatable = h !== undefined && h.sockets.size > 0 && !this.#opts.timers.pending(e.key);
     const ms = hibernatable ? this.#opts.hibernateIdleMs : this.#opts.idleMs;
     if (e.idleTimer) clearTimeout(e.idleTimer);
     e.idleTimer = setTimeout(() => this.#evict(e), ms);
@@ -457,6 +462,7 @@ export class ObjectManager {
 
   #drop(e: ObjectEntry): void {
     e.gone = true;
+    this.#opts.timers.cancelAll(e.key);
     if (e.idleTimer) clearTimeout(e.idleTimer);
     if (this.#entries.get(e.key) === e) this.#entries.delete(e.key);
     const h = this.#hibernation.get(e.key);
@@ -469,6 +475,12 @@ export class ObjectManager {
     e.storage = null;
     e.userStorage = null;
     e.instance = null;
+  }
+
+  /** The object's last pending timer fired or was cleared: it may hibernate now. */
+  timersIdle(key: string): void {
+    const e = this.#entries.get(key);
+    if (e) this.#maybeIdle(e);
   }
 
   /** Closes every object's storage (isolate shutting down). */

@@ -17,6 +17,9 @@ import { json, openSocket, serveProject, wranglerToml, type DoProject } from "./
 const WORKER = `
 import { DurableObject } from "cloudflare:workers";
 
+/** Ticks counted per instance (by token), in this isolate's memory. */
+const ticks = new Map();
+
 export class Keeper extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
@@ -31,6 +34,14 @@ export class Keeper extends DurableObject {
     this.hits++;
     if (value !== undefined) await this.ctx.storage.put("value", value);
     return { token: this.token, hits: this.hits, constructions: this.constructions, value: (await this.ctx.storage.get("value")) ?? null };
+  }
+  startTicking() {
+    ticks.set(this.token, 0);
+    setInterval(() => ticks.set(this.token, ticks.get(this.token) + 1), 20);
+    return this.token;
+  }
+  ticksOf(token) {
+    return ticks.get(token) ?? null;
   }
   async fetch(request) {
     const pair = new WebSocketPair();
@@ -48,6 +59,8 @@ export default {
     const stub = env.KEEPER.getByName(name);
     if (url.pathname === "/id") return Response.json(stub.id.toString());
     if (url.pathname === "/ws") return stub.fetch(request);
+    if (url.pathname === "/start-ticking") return Response.json(await stub.startTicking());
+    if (url.pathname === "/ticks") return Response.json(await stub.ticksOf(url.searchParams.get("token")));
     return Response.json(await stub.visit(url.searchParams.get("value") ?? undefined));
   },
 };
@@ -117,5 +130,18 @@ describe("Durable Object idle eviction", () => {
     } finally {
       ws.close();
     }
+  });
+
+  test("an evicted instance's timers are cancelled: it never runs again", async () => {
+    const token = (await json<string>(`${p.url}/start-ticking?name=ticker`)).body;
+    const wal = await walPath("ticker");
+    await eventually(async () => (await json(`${p.url}/ticks?name=ticker&token=${token}`)).body >= 3, "the interval to tick");
+    await eventually(() => !existsSync(wal), "the idle object to be evicted despite its interval");
+    // Asked of the new instance (same isolate): the old instance's count must stay put from now on.
+    const atEviction = (await json(`${p.url}/ticks?name=ticker&token=${token}`)).body;
+    await visit("ticker-clock", "x");
+    const clockWal = await walPath("ticker-clock");
+    await eventually(() => !existsSync(clockWal), "a later object's eviction, as a clock of 300 ms");
+    assert.equal((await json(`${p.url}/ticks?name=ticker&token=${token}`)).body, atEviction, "the evicted instance's interval stopped");
   });
 });

@@ -132,6 +132,13 @@ export class TestSocket {
       this.#waiters.push(done);
     });
   }
+  /** Skips messages until one satisfies `accept`, and returns it. */
+  async nextWhere(accept: (m: string) => boolean, timeoutMs?: number): Promise<string> {
+    for (;;) {
+      const m = await this.next(timeoutMs);
+      if (accept(m)) return m;
+    }
+  }
   /** Sends `message` and returns the next message received. */
   async ask(message: string, timeoutMs?: number): Promise<string> {
     this.ws.send(message);

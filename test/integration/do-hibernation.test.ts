@@ -73,6 +73,15 @@ export class Room extends DurableObject {
         return ws.send(e.name);
       }
     }
+    if (message === "start-ticking") {
+      this.ticks = 0;
+      this.interval = setInterval(() => ws.send(JSON.stringify({ tick: ++this.ticks, token: this.token })), 40);
+      return;
+    }
+    if (message === "stop-ticking") {
+      clearInterval(this.interval);
+      return ws.send("stopped");
+    }
     if (message.startsWith("rename:")) {
       ws.serializeAttachment({ ...ws.deserializeAttachment(), user: message.slice(7) });
       return ws.send("renamed");
@@ -231,6 +240,33 @@ describe("hibernatable WebSockets", () => {
       assert.equal(state.closed.user, "mallory");
       assert.equal(state.closed.afterError, true, "webSocketError ran before webSocketClose");
       assert.equal(state.sockets, 0);
+    } finally {
+      ws.close();
+    }
+  });
+
+  test("a pending timer keeps the object from hibernating; once cleared, it hibernates", async () => {
+    const ws = await openSocket(`${p.url}/ws?room=ticking&user=dave`);
+    try {
+      const first = await info(ws);
+      const wal = await walPath("ticking");
+      ws.ws.send("start-ticking");
+      const started = Date.now();
+      // Ticks until well past the 300 ms hibernation time.
+      let tick: { tick: number; token: string };
+      do tick = JSON.parse(await ws.next());
+      while (Date.now() - started < 900);
+      assert.equal(tick.token, first.token, "the ticking instance is the one that answered first");
+      ws.ws.send("info");
+      const during = JSON.parse(await ws.nextWhere((m) => !m.includes('"tick"')));
+      assert.equal(during.token, first.token, "no second instance: the object did not hibernate under its timer");
+      assert.equal(during.constructions, 1);
+
+      ws.ws.send("stop-ticking");
+      await ws.nextWhere((m) => m === "stopped");
+      await eventually(() => !existsSync(wal), "the room to hibernate once its interval was cleared");
+      const woken = await info(ws);
+      assert.equal(woken.constructions, 2);
     } finally {
       ws.close();
     }

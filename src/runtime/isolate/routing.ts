@@ -9,6 +9,7 @@ import { namespaceDir, namespaceKey } from "../../objects/naming.js";
 import type { MessagePort } from "node:worker_threads";
 import { LocalDirectory, type ObjectDirectory } from "../../objects/directory.js";
 import { ObjectManager, type ObjectClassInfo } from "../../objects/manager.js";
+import { ObjectTimers } from "../../objects/timers.js";
 import type { ObjectRouter } from "../../objects/namespace.js";
 import { openObjectStorage } from "../../storage/index.js";
 import {
@@ -40,6 +41,7 @@ export class ObjectRouting implements ObjectRouter {
   readonly #logError: (err: unknown, where: string) => void;
   readonly #directory: ObjectDirectory;
   readonly #pending = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
+  readonly #timers = new ObjectTimers();
   #nextRid = 1;
 
   constructor(
@@ -55,6 +57,8 @@ export class ObjectRouting implements ObjectRouter {
     this.#exporter = exporter;
     this.#logError = logError;
     this.#directory = new LocalDirectory(() => init.poolSize);
+    // Before the app's code is evaluated, so that every timer it starts is seen.
+    this.#timers.install(globalThis, (key) => this.objects?.timersIdle(key));
   }
 
   /** Called once the bundle is evaluated: its exported classes become the object classes. */
@@ -83,6 +87,7 @@ export class ObjectRouting implements ObjectRouter {
         idleMs: this.#init.objectIdleMs,
         hibernateIdleMs: this.#init.hibernateIdleMs,
         alarmMaxRetries: ALARM_MAX_RETRIES,
+        timers: this.#timers,
         logError: this.#logError,
       },
       this.#init.objectsEnabled,
