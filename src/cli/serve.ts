@@ -164,17 +164,20 @@ export async function serveCommand(argv: string[], opts: { watch: boolean }): Pr
     if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND") throw new LedgeError("LEDGE_CLI", `--host ${values.host} is not an address of this machine`);
     throw err;
   }
+  // Handle SIGINT/SIGTERM before announcing "Ready": a stop sent right after that line must still
+  // shut down cleanly rather than kill the process.
+  const stopRequested = new Promise<void>((resolveStop) => {
+    const stop = () => resolveStop();
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
   process.stdout.write(`Ready on http://${addr.address}:${addr.port}\n`);
   node.start();
   // Off the start-up path: nothing expires in the first moments.
   const { startKvPurger } = await import("../kv/index.js");
   const purger = startKvPurger(persistDir, {});
 
-  await new Promise<void>((resolveStop) => {
-    const stop = () => resolveStop();
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
-  });
+  await stopRequested;
   watcher?.close();
   purger.stop();
   // The front door stops accepting at once, but its close completes only when every connection has

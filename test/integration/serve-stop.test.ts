@@ -1,7 +1,8 @@
 /**
  * Stopping `ledge serve` (SIGTERM) while a client holds a connection it has not sent a request on
  * yet (browsers open such spare connections): the CLI closes it and exits with code 0 promptly,
- * rather than waiting for node:http's 60 s headers timeout.
+ * rather than waiting for node:http's 60 s headers timeout. A stop sent the moment "Ready on" is
+ * printed is a clean stop too, not a kill.
  */
 import assert from "node:assert/strict";
 import net from "node:net";
@@ -35,6 +36,15 @@ test("SIGTERM with an unused client connection open exits promptly with code 0",
     await spareClosed;
   } finally {
     spare.destroy();
+    await ledge.kill();
+  }
+});
+
+test("SIGTERM sent the moment Ready is printed still stops cleanly with code 0", async () => {
+  const ledge = await startLedge(dir, { args: ["--isolates", "1", "--no-access-log"] });
+  try {
+    assert.equal(await ledge.stop(), 0);
+  } finally {
     await ledge.kill();
   }
 });
