@@ -91,7 +91,7 @@ export class AppHost {
       assertClassesExported(config, first.exports);
     } catch (err) {
       for (const h of handles) h.kill({ name: "Error", message: "start-up failed" });
-      throw err instanceof AggregateError ? err.errors[0] : err;
+      throw startupError(err instanceof AggregateError ? err.errors[0] : err);
     }
     const old = this.#gen;
     this.#gen = gen;
@@ -223,6 +223,16 @@ export class AppHost {
  * or `exports`) that its entry module does not export; without this check the mistake would only
  * show on the first call to the object.
  */
+/**
+ * Isolates report start-up failures as plain data (SerializedError); callers print `.message`, so
+ * turn them into an Error. The user's own stack was already logged by the isolate.
+ */
+function startupError(err: unknown): Error {
+  if (err instanceof Error) return err;
+  const s = err as SerializedError;
+  return new LedgeError(s.code ?? "LEDGE_STARTUP", `The Worker failed to start: ${s.name}: ${s.message}`);
+}
+
 function assertClassesExported(config: AppConfig, exported: string[]): void {
   const missing = config.durableObjectClasses.map((c) => c.className).filter((name) => !exported.includes(name));
   if (missing.length === 0) return;

@@ -29,6 +29,9 @@ export interface IsolateEvents {
 
 let nextIsolate = 0;
 
+/** Allowance for a worker thread to boot, on top of the app's CPU limit, before its start-up is overdue. */
+const STARTUP_BOOT_MS = 2_000;
+
 export class IsolateHandle {
   readonly id: string;
   readonly worker: Worker;
@@ -82,6 +85,20 @@ export class IsolateHandle {
     this.initialized = true;
     const transfer = peers.filter((p): p is MessagePort => p !== null);
     this.worker.postMessage({ t: "init", init: { ...init, isolateId: this.id }, peers }, transfer);
+    // The watchdog only looks at isolates with requests, so a global scope that never finishes (an
+    // endless loop at the top level) would leave the app starting forever. It gets the app's CPU
+    // limit, plus time for the thread itself to boot.
+    const limitMs = init.config.limits.cpuMs + STARTUP_BOOT_MS;
+    const timer = setTimeout(() => {
+      this.kill({
+        name: "Error",
+        message: `the global scope did not finish within ${limitMs} ms (limits.cpu_ms + ${STARTUP_BOOT_MS} ms); is there an endless loop at the top level?`,
+        code: "LEDGE_STARTUP_LIMIT",
+      });
+    }, limitMs);
+    timer.unref();
+    const clear = () => clearTimeout(timer);
+    this.ready.then(clear, clear);
   }
 
   /**

@@ -93,6 +93,12 @@ describe("ledge dev", () => {
     await eventually(async () => (await body()) === "bonjour v4", 'the fixed file ("v4") to be served');
   });
 
+  test("a Worker that throws while starting is reported and the last good version keeps serving", async () => {
+    writeFileSync(join(dir, "src", "message.ts"), 'throw new TypeError("cannot start");\nexport function message(): string {\n  return "never";\n}\n');
+    await ledge.waitFor(/✘ The Worker failed to start: TypeError: cannot start\n\s+Still serving the last good version/);
+    assert.equal(await body(), "bonjour v4");
+  });
+
   test("a request in flight during a reload finishes on the version it started on", async () => {
     const upstream = `http://127.0.0.1:${(gate.address() as AddressInfo).port}/`;
     const hit = new Promise<void>((r) => (gateHit = r));

@@ -3,12 +3,13 @@
  * an exception is a 500 (no stack on the page in `serve`) logged with method, URL and request id;
  * an endless loop is a 503 once `limits.cpu_ms` (500 ms here) has passed, and the next request
  * runs on a fresh isolate; allocating past `limits.memory_mb` (64 MB here) replaces the isolate;
- * a request body over the limit (100 MiB) is a 413. After each, the node keeps serving.
+ * a request body over the limit (100 MiB) is a 413. After each, the node keeps serving. A global
+ * scope that never finishes stops the start with an error rather than hanging it.
  */
 import assert from "node:assert/strict";
 import http from "node:http";
 import { after, before, describe, test } from "node:test";
-import { removeDir, startLedge, writeProject, type RunningLedge } from "../helpers/ledge.js";
+import { removeDir, runLedge, startLedge, writeProject, type RunningLedge } from "../helpers/ledge.js";
 
 const WORKER = `
 declare const scheduler: { wait(ms: number): Promise<void> };
@@ -117,6 +118,24 @@ describe("limits", () => {
     const after = await state();
     assert.notEqual(after.isolateId, before.isolateId);
     assert.equal(after.served, 1);
+  });
+});
+
+describe("start-up", () => {
+  test("a global scope that never finishes fails the start with a clear message instead of hanging", async () => {
+    const looping = writeProject({
+      "wrangler.toml": 'name = "looping"\nmain = "src/index.ts"\ncompatibility_date = "2026-01-15"\n[limits]\ncpu_ms = 500\n',
+      "src/index.ts": "for (;;) {}\nexport default { fetch: () => new Response('never') };\n",
+    });
+    try {
+      // The start-up limit is limits.cpu_ms plus 2 s for the thread to boot.
+      const r = await runLedge(["serve", looping, "--port", "0", "--isolates", "1"], { timeoutMs: 15_000 });
+      assert.equal(r.code, 1);
+      assert.doesNotMatch(r.stdout, /Ready on/);
+      assert.match(r.stderr, /✘ The Worker failed to start: Error: the global scope did not finish within 2500 ms .*endless loop at the top level/);
+    } finally {
+      removeDir(looping);
+    }
   });
 });
 
