@@ -186,7 +186,8 @@ export class AppHost {
   }
 
   async objectCall(call: ObjectCall): Promise<{ ok: boolean; value?: unknown; error?: SerializedError }> {
-    const h = this.#objectIsolate(call.target);
+    // Service calls are stateless: any isolate of the pool; object calls go to the object's home.
+    const h = call.kind === "service-fetch" || call.kind === "service-rpc" ? this.#pick() : this.#objectIsolate(call.target);
     if (!h || h.dead) return { ok: false, error: { name: "Error", message: `App ${this.name} is not running`, retryable: true } };
     return h.call({ t: "object-call", rid: 0, call });
   }

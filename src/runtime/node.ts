@@ -10,7 +10,7 @@ import { removeDeletedClasses } from "../objects/naming.js";
 import { AlarmScheduler } from "./alarms.js";
 import { AppHost, type AppRuntimeOptions, type IsolateProvider } from "./app-host.js";
 import { IsolateHandle, type IsolateEvents } from "./isolate-handle.js";
-import type { IsolateToHost, SerializedError } from "./protocol.js";
+import { callTargetApp, type IsolateToHost, type SerializedError } from "./protocol.js";
 import { SocketBridge } from "./sockets.js";
 
 export interface NodeOptions extends Omit<AppRuntimeOptions, "poolSize"> {
@@ -90,11 +90,11 @@ export class LedgeNode implements IsolateProvider {
         this.alarms.set(msg.target, msg.time);
         return;
       case "object-call": {
-        const app = this.apps.get(msg.call.target.app);
+        const app = this.apps.get(callTargetApp(msg.call));
         const reply = (r: { ok: boolean; value?: unknown; error?: SerializedError }) =>
           iso.post({ t: "object-result", rid: msg.rid, ok: r.ok, value: r.value, error: r.error });
         if (!app) {
-          reply({ ok: false, error: { name: "Error", message: `No app named "${msg.call.target.app}" runs on this node` } });
+          reply({ ok: false, error: { name: "Error", message: `No app named "${callTargetApp(msg.call)}" runs on this node` } });
           return;
         }
         void app.objectCall(msg.call).then(reply);

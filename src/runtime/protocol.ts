@@ -130,7 +130,17 @@ export type IsolateToHost =
 /** An event for a Durable Object, routed by its address. */
 export type ObjectCall =
   | { kind: "fetch"; target: ObjectAddress; req: SerializedRequest }
-  | { kind: "rpc"; target: ObjectAddress; method: string; args: unknown[] };
+  | { kind: "rpc"; target: ObjectAddress; method: string; args: unknown[] }
+  | ServiceCall;
+
+/** A call through a service binding to another app's default export or named entrypoint. */
+export type ServiceCall =
+  | { kind: "service-fetch"; app: string; entrypoint?: string; req: SerializedRequest }
+  | { kind: "service-rpc"; app: string; entrypoint?: string; method: string; args: unknown[] };
+
+export function callTargetApp(call: ObjectCall): string {
+  return call.kind === "service-fetch" || call.kind === "service-rpc" ? call.app : call.target.app;
+}
 
 export function serializeError(err: unknown): SerializedError {
   if (err instanceof Error) {

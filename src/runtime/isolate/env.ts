@@ -7,12 +7,13 @@ import { KVNamespace, KvStore, kvDbPath } from "../../kv/index.js";
 import { DurableObjectNamespace, type ObjectRouter } from "../../objects/namespace.js";
 import { namespaceKey } from "../../objects/naming.js";
 import { NotSupportedError } from "../../shared/errors.js";
+import { createServiceBinding, type ServiceRouter } from "./service.js";
 
 export interface EnvResources {
   kvStores: KvStore[];
 }
 
-export function buildEnv(config: AppConfig, persistDir: string, router: ObjectRouter): { env: Record<string, unknown>; resources: EnvResources } {
+export function buildEnv(config: AppConfig, persistDir: string, router: ObjectRouter & ServiceRouter): { env: Record<string, unknown>; resources: EnvResources } {
   const env: Record<string, unknown> = {};
   const resources: EnvResources = { kvStores: [] };
   for (const [k, v] of Object.entries(config.vars)) env[k] = v;
@@ -26,7 +27,7 @@ export function buildEnv(config: AppConfig, persistDir: string, router: ObjectRo
     const key = namespaceKey(app, b.scriptName ? null : config, b.className);
     env[b.name] = new DurableObjectNamespace(app, b.className, key, router);
   }
-  for (const s of config.services) env[s.binding] = unsupported(`Service bindings (${s.binding} → ${s.service})`);
+  for (const s of config.services) env[s.binding] = createServiceBinding(s.service, s.entrypoint, router);
   for (const u of config.unsupportedBindings) env[u.binding] = unsupported(`${u.kind} bindings (${u.binding})`);
   return { env, resources };
 }

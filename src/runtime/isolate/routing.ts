@@ -23,6 +23,7 @@ import {
 } from "../protocol.js";
 import { ALARM_MAX_RETRIES } from "../alarms.js";
 import { currentReqId } from "./context.js";
+import type { ServiceRouter } from "./service.js";
 import { fromRequest, fromResponse, toRequest, toResponse, type SocketExporter } from "./http.js";
 import { DurableObject } from "./workers-module.js";
 
@@ -32,7 +33,13 @@ export function objectDbPath(persistDir: string, config: AppConfig, a: ObjectAdd
   return join(namespaceDir(persistDir, namespaceKey(a.app, config, a.className)), `${a.id}.sqlite`);
 }
 
-export class ObjectRouting implements ObjectRouter {
+/** How an isolate runs its own handlers for service-binding calls. */
+export interface EntrypointHost {
+  fetch(entrypoint: string | undefined, request: Request): Promise<Response>;
+  rpc(entrypoint: string | undefined, method: string, args: unknown[]): Promise<unknown>;
+}
+
+export class ObjectRouting implements ObjectRouter, ServiceRouter {
   objects!: ObjectManager;
   readonly #init: IsolateInit;
   readonly #peers: (MessagePort | null)[];
@@ -141,8 +148,31 @@ export class ObjectRouting implements ObjectRouter {
   }
 
   /** Serves a call that arrived from another isolate or the host. */
+  /** Set by the isolate's entry: runs this app's own handlers for incoming service calls. */
+  entrypoints: EntrypointHost | null = null;
+
+  async serviceFetch(app: string, entrypoint: string | undefined, request: Request): Promise<Response> {
+    if (app === this.#init.appName && this.entrypoints) return this.entrypoints.fetch(entrypoint, request);
+    const req = await fromRequest(request);
+    return toResponse((await this.#call(null, { kind: "service-fetch", app, entrypoint, req })) as SerializedResponse);
+  }
+
+  async serviceRpc(app: string, entrypoint: string | undefined, method: string, args: unknown[]): Promise<unknown> {
+    if (app === this.#init.appName && this.entrypoints) {
+      return structuredClone(await this.entrypoints.rpc(entrypoint, method, structuredClone(args)));
+    }
+    return this.#call(null, { kind: "service-rpc", app, entrypoint, method, args });
+  }
+
   async serve(call: ObjectCall): Promise<unknown> {
     const reqId = currentReqId() ?? "remote";
+    if (call.kind === "service-fetch" || call.kind === "service-rpc") {
+      if (!this.entrypoints) throw new Error("This app is not ready to serve service calls");
+      if (call.kind === "service-fetch") {
+        return fromResponse(await this.entrypoints.fetch(call.entrypoint, toRequest(call.req)), this.#exporter);
+      }
+      return structuredClone(await this.entrypoints.rpc(call.entrypoint, call.method, call.args));
+    }
     if (call.kind === "fetch") {
       const res = (await this.objects.dispatch(call.target, { kind: "fetch", request: toRequest(call.req) }, reqId)) as Response;
       return fromResponse(res, this.#exporter);

@@ -10,7 +10,7 @@ import process from "node:process";
 import { setImmediate } from "node:timers";
 import type { HostToIsolate, IsolateInit, IsolateToHost, ObjectCall, SerializedError } from "../protocol.js";
 import { serializeError } from "../protocol.js";
-import { ExecutionContext, invocation, settleWaitUntil, type InvocationState } from "./context.js";
+import { currentReqId, ExecutionContext, invocation, settleWaitUntil, type InvocationState } from "./context.js";
 import { evaluateBundle } from "./evaluate.js";
 import { installGlobals } from "./globals.js";
 import { responseHead, toRequest, type SocketExporter, setCfBase } from "./http.js";
@@ -110,6 +110,51 @@ function handlerFor(name: "fetch" | "scheduled", ctx: ExecutionContext): ((...a:
   }
   const fn = defaultExport && typeof defaultExport === "object" ? defaultExport[name] : undefined;
   return typeof fn === "function" ? (fn as (...a: unknown[]) => unknown).bind(defaultExport) : undefined;
+}
+
+/** Service-binding calls from other apps (or this one) into this app's entrypoints. */
+routing.entrypoints = {
+  async fetch(entrypoint, request) {
+    const state: InvocationState = { reqId: currentReqId() ?? "service", waitUntil: [] };
+    const ctx = new ExecutionContext(state);
+    let handler: ((...a: unknown[]) => unknown) | undefined;
+    if (entrypoint === undefined) handler = handlerFor("fetch", ctx);
+    else {
+      const instance = entrypointInstance(entrypoint, ctx);
+      const fn = instance.fetch;
+      handler = typeof fn === "function" ? (fn as (...a: unknown[]) => unknown).bind(instance) : undefined;
+    }
+    if (!handler) throw new TypeError(`The entrypoint ${entrypoint ?? "default"} of ${init.appName} does not export a fetch() handler.`);
+    try {
+      const res = await invocation.run(state, () => handler(request, env, ctx));
+      if (!(res instanceof Response)) throw new TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.");
+      return res;
+    } finally {
+      void settleWaitUntil(state, (err) => logError(err, "ctx.waitUntil"));
+    }
+  },
+  async rpc(entrypoint, method, args) {
+    const state: InvocationState = { reqId: currentReqId() ?? "service", waitUntil: [] };
+    const ctx = new ExecutionContext(state);
+    const instance = entrypointInstance(entrypoint, ctx);
+    const fn = method in Object.prototype || method === "constructor" ? undefined : instance[method];
+    if (typeof fn !== "function") throw new TypeError(`The RPC receiver does not implement the method "${method}".`);
+    try {
+      return await invocation.run(state, () => (fn as (...a: unknown[]) => unknown).apply(instance, args));
+    } finally {
+      void settleWaitUntil(state, (err) => logError(err, "ctx.waitUntil"));
+    }
+  },
+};
+
+function entrypointInstance(entrypoint: string | undefined, ctx: ExecutionContext): Record<string, unknown> {
+  const Cls = entrypoint === undefined ? defaultExport : exportsObj[entrypoint];
+  if (typeof Cls !== "function" || !(Cls.prototype instanceof WorkerEntrypoint)) {
+    throw new TypeError(
+      `The entrypoint ${entrypoint ?? "default"} of ${init.appName} does not support RPC: export a class that extends WorkerEntrypoint from "cloudflare:workers".`,
+    );
+  }
+  return new (Cls as new (ctx: unknown, env: unknown) => Record<string, unknown>)(ctx, env);
 }
 
 let inflight = 0;
