@@ -138,7 +138,9 @@ export class AlarmScheduler {
 
 function prepare(db: SqliteDatabase) {
   db.pragma("journal_mode = WAL");
-  db.pragma("synchronous = NORMAL");
+  // FULL: an alarm change is rare, and the schedule must survive a power loss like the object's
+  // own storage does (the object's commit is fsynced too).
+  db.pragma("synchronous = FULL");
   db.exec(`CREATE TABLE IF NOT EXISTS alarms (
     app TEXT NOT NULL, class TEXT NOT NULL, id TEXT NOT NULL, name TEXT,
     time INTEGER NOT NULL, PRIMARY KEY (app, class, id)) WITHOUT ROWID`);
