@@ -34,8 +34,17 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case "dev":
     case "serve": {
+      // Boot the first isolate before anything else: a worker thread takes ~80 ms to load its
+      // runtime, the longest step of start-up, and it overlaps with everything below.
+      const wantsHelp = rest.includes("--help") || rest.includes("-h");
+      const prestarted = wantsHelp ? [] : [new (await import("../runtime/isolate-handle.js")).IsolateHandle(128)];
       const { serveCommand } = await import("./serve.js");
-      return serveCommand(rest, { watch: cmd === "dev" });
+      try {
+        return await serveCommand(rest, { watch: cmd === "dev", prestarted });
+      } catch (err) {
+        for (const h of prestarted) void h.worker.terminate();
+        throw err;
+      }
     }
     case "kv": {
       const { kvCommand } = await import("./kv.js");

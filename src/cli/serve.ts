@@ -42,7 +42,7 @@ Options:
   --test-scheduled       Serve /__scheduled?cron=... (always on in dev)
 `;
 
-export async function serveCommand(argv: string[], opts: { watch: boolean }): Promise<number> {
+export async function serveCommand(argv: string[], opts: { watch: boolean; prestarted?: IsolateHandle[] }): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -89,7 +89,7 @@ export async function serveCommand(argv: string[], opts: { watch: boolean }): Pr
   // overlaps with reading the config and bundling instead of following them.
   const poolSize = values.isolates ? intOption("--isolates", values.isolates, 1, 64) : availableParallelism();
   // One is enough to answer the first request; the rest of the pool starts with the deploy.
-  const prestarted = [new IsolateHandle(128)];
+  const prestarted = opts.prestarted ?? [new IsolateHandle(128)];
   let config: AppConfig;
   try {
     config = await loadConfigCached(overrides.configPath ?? dir, overrides);

@@ -3,11 +3,14 @@
  * replies to requests, and watches it. An isolate that stops answering pings while it has work
  * for longer than the app's CPU limit is terminated; so is one that runs out of heap (V8 stops it).
  */
+import { existsSync } from "node:fs";
 import { Worker, type MessagePort } from "node:worker_threads";
 import { fileURLToPath } from "node:url";
 import type { HostToIsolate, IsolateInit, IsolateToHost, SerializedError, SerializedResponse } from "./protocol.js";
 
-const WORKER_PATH = fileURLToPath(new URL("./isolate/worker.js", import.meta.url));
+/** The isolate's runtime, bundled into one file by `npm run build` (scripts/bundle-isolate.mjs). */
+const WORKER_BUNDLE = fileURLToPath(new URL("./isolate/worker.bundle.mjs", import.meta.url));
+const WORKER_PATH = existsSync(WORKER_BUNDLE) ? WORKER_BUNDLE : fileURLToPath(new URL("./isolate/worker.js", import.meta.url));
 
 export interface FetchSink {
   response(res: SerializedResponse): void;
@@ -56,7 +59,7 @@ export class IsolateHandle {
   constructor(memoryMb: number) {
     this.id = `${process.pid.toString(36)}${(++nextIsolate).toString(36)}`;
     this.worker = new Worker(WORKER_PATH, {
-      resourceLimits: { maxOldGenerationSizeMb: memoryMb, maxYoungGenerationSizeMb: Math.min(16, Math.max(4, memoryMb / 16)) },
+      resourceLimits: { maxOldGenerationSizeMb: memoryMb, maxYoungGenerationSizeMb: Math.min(16, Math.max(2, memoryMb / 32)) },
       stdout: false,
       stderr: false,
     });
