@@ -1,33 +1,11 @@
-import { after, afterEach, before, describe, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { setImmediate } from "node:timers";
-import { openObjectStorage, type ObjectStorage, type ObjectStorageOptions } from "../../src/storage/index.js";
+import type { ObjectStorage } from "../../src/storage/index.js";
+import { storageFixture } from "../helpers/storage.js";
 
-let dir: string;
-let n = 0;
-const opened: ObjectStorage[] = [];
-before(() => {
-  dir = mkdtempSync(join(tmpdir(), "ledge-storage-kv-"));
-});
-afterEach(() => {
-  for (const s of opened.splice(0)) s.close();
-});
-after(() => rmSync(dir, { recursive: true, force: true }));
-
-function open(overrides: Partial<ObjectStorageOptions> = {}): ObjectStorage {
-  const s = openObjectStorage({
-    dbPath: join(dir, `object-${++n}`, "db.sqlite"),
-    storageKind: "sqlite",
-    durability: "normal",
-    deleteAllDeletesAlarm: false,
-    ...overrides,
-  });
-  opened.push(s);
-  return s;
-}
+const fixture = storageFixture("ledge-storage-kv-");
+const open = fixture.open;
 
 describe("get / put / delete", () => {
   test("a single key round-trips, and a missing key reads as undefined", async () => {

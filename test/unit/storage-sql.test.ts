@@ -1,33 +1,12 @@
-import { after, afterEach, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openObjectStorage, type ObjectStorage, type ObjectStorageOptions } from "../../src/storage/index.js";
+import type { ObjectStorage } from "../../src/storage/index.js";
+import { storageFixture } from "../helpers/storage.js";
 import { parseQuery } from "../../src/storage/internal.js";
 
-let dir: string;
-let n = 0;
-const opened: ObjectStorage[] = [];
-before(() => {
-  dir = mkdtempSync(join(tmpdir(), "ledge-storage-sql-"));
-});
-afterEach(() => {
-  for (const s of opened.splice(0)) s.close();
-});
-after(() => rmSync(dir, { recursive: true, force: true }));
-
-function open(overrides: Partial<ObjectStorageOptions> = {}): ObjectStorage {
-  const s = openObjectStorage({
-    dbPath: join(dir, `object-${++n}`, "db.sqlite"),
-    storageKind: "sqlite",
-    durability: "normal",
-    deleteAllDeletesAlarm: false,
-    ...overrides,
-  });
-  opened.push(s);
-  return s;
-}
+const fixture = storageFixture("ledge-storage-sql-");
+const open = fixture.open;
 
 function withTable(): ObjectStorage {
   const s = open();

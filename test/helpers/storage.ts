@@ -1,0 +1,39 @@
+/**
+ * Per-file fixture for Durable Object storage unit tests: a temp folder, `open()` for a fresh
+ * object's storage in it (closed after each test), and cleanup after the file.
+ */
+import { after, afterEach, before } from "node:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openObjectStorage, type ObjectStorage, type ObjectStorageOptions } from "../../src/storage/index.js";
+
+export function storageFixture(prefix: string) {
+  let dir = "";
+  let n = 0;
+  const opened: ObjectStorage[] = [];
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), prefix));
+  });
+  afterEach(() => {
+    for (const s of opened.splice(0)) s.close();
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  return {
+    get dir(): string {
+      return dir;
+    },
+    /** A new object's storage (sqlite kind, durability "normal" unless overridden). */
+    open(overrides: Partial<ObjectStorageOptions> = {}): ObjectStorage {
+      const s = openObjectStorage({
+        dbPath: join(dir, `object-${++n}`, "db.sqlite"),
+        storageKind: "sqlite",
+        durability: "normal",
+        deleteAllDeletesAlarm: false,
+        ...overrides,
+      });
+      opened.push(s);
+      return s;
+    },
+  };
+}
