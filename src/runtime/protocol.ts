@@ -102,6 +102,8 @@ export type HostToIsolate =
   | { t: "ping"; seq: number }
   /** Replaces the port to a peer isolate of the same app (that peer was restarted). */
   | { t: "peer"; poolIndex: number; port: import("node:worker_threads").MessagePort }
+  /** The front door handed `bytes` of a streamed response to the client's socket (flow control). */
+  | { t: "ack"; rid: number; bytes: number }
   /** The client went away: stop streaming this response. */
   | { t: "cancel"; rid: number }
   | { t: "drain" }

@@ -314,7 +314,13 @@ class HttpExchange implements FetchSink {
   }
 
   chunk(data: ArrayBuffer): void {
-    if (!this.#head) this.res.write(Buffer.from(data));
+    const bytes = data.byteLength;
+    const ack = () => {
+      if (!this.done && this.isolate) this.isolate.post({ t: "ack", rid: this.rid, bytes });
+    };
+    if (this.#head) ack();
+    // The callback runs once the socket took the bytes: the isolate's window moves on only then.
+    else this.res.write(Buffer.from(data), ack);
   }
 
   end(err?: SerializedError): void {

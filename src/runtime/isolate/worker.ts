@@ -195,24 +195,54 @@ async function onFetch(rid: number, reqId: string, msg: Extract<HostToIsolate, {
   }
 }
 
+/**
+ * Bytes of one streamed response that may be on their way to the client before the isolate stops
+ * reading the body stream: the front door acknowledges chunks once the client's socket took them,
+ * so a slow client slows the producer instead of filling the node's memory.
+ */
+const STREAM_WINDOW_BYTES = 1024 * 1024;
+
+interface Flow {
+  unacked: number;
+  wake: (() => void) | null;
+  cancelled: boolean;
+}
+const flows = new Map<number, Flow>();
+
 async function pump(rid: number, body: ReadableStream<Uint8Array>): Promise<void> {
   const reader = body.getReader();
   streams.set(rid, reader);
+  const flow: Flow = { unacked: 0, wake: null, cancelled: false };
+  flows.set(rid, flow);
   let error: SerializedError | undefined;
   try {
     for (;;) {
+      while (flow.unacked > STREAM_WINDOW_BYTES && !flow.cancelled) await new Promise<void>((r) => (flow.wake = r));
+      if (flow.cancelled) break;
       const { done, value } = await reader.read();
       if (done) break;
       if (!(value instanceof Uint8Array)) throw new TypeError("A response body stream must produce Uint8Array chunks");
       const data = value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength) as ArrayBuffer;
+      flow.unacked += data.byteLength;
       post({ t: "chunk", rid, data }, [data]);
     }
   } catch (err) {
     error = serializeError(err);
   } finally {
     streams.delete(rid);
+    flows.delete(rid);
   }
   post({ t: "end", rid, error });
+}
+
+function wakeFlow(rid: number, ackedBytes: number, cancel: boolean): void {
+  const flow = flows.get(rid);
+  if (!flow) return;
+  flow.unacked -= ackedBytes;
+  if (cancel) flow.cancelled = true;
+  const wake = flow.wake;
+  flow.wake = null;
+  wake?.();
 }
 
 async function onScheduled(msg: Extract<HostToIsolate, { t: "scheduled" }>): Promise<void> {
@@ -317,8 +347,12 @@ function onHostMessage(msg: HostToIsolate): void {
     case "cancel": {
       const reader = streams.get(msg.rid);
       if (reader) reader.cancel().catch(() => {});
+      wakeFlow(msg.rid, 0, true);
       break;
     }
+    case "ack":
+      wakeFlow(msg.rid, msg.bytes, false);
+      break;
     case "scheduled":
       void onScheduled(msg);
       break;
