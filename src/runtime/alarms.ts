@@ -1,12 +1,11 @@
 /**
- * The node's alarm clock for Durable Objects. Isolates report each committed `setAlarm` /
- * `deleteAlarm`; the schedule is kept in `<persist>/do/alarms.sqlite` so alarms set before a
- * restart fire after it (overdue ones at once). A failed `alarm()` is retried with exponential
+ * The node's alarm clock for Durable Objects. Isolates write each committed `setAlarm` /
+ * `deleteAlarm` to the alarm index (alarm-index.ts) and tell the host, which keeps the timers; at
+ * start the host arms every alarm in the index, so alarms set before a restart fire after it
+ * (overdue ones at once). A failed `alarm()` is retried with exponential
  * backoff (2 s, 4 s, 8 s, …) up to 6 times, as on Cloudflare.
  */
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
-import { openSqlite, type SqliteDatabase } from "../shared/sqlite.js";
+import { AlarmIndex } from "./alarm-index.js";
 import type { ObjectAddress } from "./protocol.js";
 
 export const ALARM_MAX_RETRIES = 6;
@@ -27,49 +26,36 @@ interface Scheduled {
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class AlarmScheduler {
-  #opened: { db: SqliteDatabase; stmts: ReturnType<typeof prepare> } | null = null;
-  readonly #persistDir: string;
+  readonly #index: AlarmIndex;
   readonly #alarms = new Map<string, Scheduled>();
   #runner: AlarmRunner | null = null;
   readonly #clock: () => number;
   readonly #retryBaseMs: number;
 
   constructor(persistDir: string, opts: { clock?: () => number; retryBaseMs?: number } = {}) {
-    this.#persistDir = persistDir;
+    this.#index = new AlarmIndex(persistDir);
     this.#clock = opts.clock ?? Date.now;
     this.#retryBaseMs = opts.retryBaseMs ?? 2000;
-  }
-
-  /** The schedule's database, opened on first use (off the node's start-up path). */
-  get #stmts(): ReturnType<typeof prepare> {
-    if (!this.#opened) {
-      mkdirSync(join(this.#persistDir, "do"), { recursive: true });
-      const db = openSqlite(join(this.#persistDir, "do", "alarms.sqlite"));
-      this.#opened = { db, stmts: prepare(db) };
-    }
-    return this.#opened.stmts;
   }
 
   /** Starts firing: loads every stored alarm (including overdue ones from before a restart). */
   start(runner: AlarmRunner): void {
     this.#runner = runner;
-    for (const row of this.#stmts.all.all() as { app: string; class: string; id: string; name: string | null; time: number }[]) {
+    for (const row of this.#index.all()) {
       const target: ObjectAddress = { app: row.app, className: row.class, id: row.id, name: row.name ?? undefined };
       this.#arm(target, row.time, 0);
     }
   }
 
-  /** An isolate committed a change of an object's alarm. */
+  /** An isolate committed a change of an object's alarm (and already wrote it to the index). */
   set(target: ObjectAddress, time: number | null): void {
     const key = keyOf(target);
     const cur = this.#alarms.get(key);
     if (time === null) {
-      this.#stmts.remove.run(target.app, target.className, target.id);
       if (cur && !cur.running) this.#disarm(key);
       else if (cur) cur.time = -1;
       return;
     }
-    this.#stmts.upsert.run(target.app, target.className, target.id, target.name ?? null, time);
     if (cur?.running) {
       // The handler is running; its completion re-arms from the stored time.
       cur.time = time;
@@ -121,7 +107,7 @@ export class AlarmScheduler {
       return;
     }
     if (s.retryCount >= ALARM_MAX_RETRIES) {
-      this.#stmts.remove.run(s.target.app, s.target.className, s.target.id);
+      this.#index.set(s.target, null);
       this.#disarm(key);
       return;
     }
@@ -131,26 +117,8 @@ export class AlarmScheduler {
 
   close(): void {
     for (const key of [...this.#alarms.keys()]) this.#disarm(key);
-    this.#opened?.db.close();
-    this.#opened = null;
+    this.#index.close();
   }
-}
-
-function prepare(db: SqliteDatabase) {
-  db.pragma("journal_mode = WAL");
-  // FULL: an alarm change is rare, and the schedule must survive a power loss like the object's
-  // own storage does (the object's commit is fsynced too).
-  db.pragma("synchronous = FULL");
-  db.exec(`CREATE TABLE IF NOT EXISTS alarms (
-    app TEXT NOT NULL, class TEXT NOT NULL, id TEXT NOT NULL, name TEXT,
-    time INTEGER NOT NULL, PRIMARY KEY (app, class, id)) WITHOUT ROWID`);
-  return {
-    upsert: db.prepare(
-      "INSERT INTO alarms (app, class, id, name, time) VALUES (?, ?, ?, ?, ?) ON CONFLICT (app, class, id) DO UPDATE SET time = excluded.time, name = coalesce(excluded.name, alarms.name)",
-    ),
-    remove: db.prepare("DELETE FROM alarms WHERE app = ? AND class = ? AND id = ?"),
-    all: db.prepare("SELECT app, class, id, name, time FROM alarms"),
-  };
 }
 
 function keyOf(a: ObjectAddress): string {

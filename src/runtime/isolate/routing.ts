@@ -22,6 +22,7 @@ import {
   type SerializedResponse,
 } from "../protocol.js";
 import { ALARM_MAX_RETRIES } from "../alarms.js";
+import { AlarmIndex } from "../alarm-index.js";
 import { currentReqId } from "./context.js";
 import type { ServiceRouter } from "./service.js";
 import { fromRequest, fromResponse, toRequest, toResponse, type SocketExporter } from "./http.js";
@@ -44,6 +45,7 @@ export class ObjectRouting implements ObjectRouter, ServiceRouter {
   readonly #init: IsolateInit;
   readonly #peers: (MessagePort | null)[];
   readonly #postToHost: (msg: IsolateToHost) => void;
+  readonly #alarmIndex: AlarmIndex;
   readonly #exporter: SocketExporter;
   readonly #logError: (err: unknown, where: string) => void;
   readonly #directory: ObjectDirectory;
@@ -61,6 +63,7 @@ export class ObjectRouting implements ObjectRouter, ServiceRouter {
     this.#init = init;
     this.#peers = peers;
     this.#postToHost = postToHost;
+    this.#alarmIndex = new AlarmIndex(init.persistDir);
     this.#exporter = exporter;
     this.#logError = logError;
     this.#directory = new LocalDirectory(() => init.poolSize);
@@ -89,7 +92,12 @@ export class ObjectRouting implements ObjectRouter, ServiceRouter {
             storageKind: info.storageKind,
             durability: this.#init.durability,
             deleteAllDeletesAlarm,
-            onAlarmChange: (time: number | null) => this.#postToHost({ t: "alarm-set", target: address, time }),
+            onAlarmChange: (time: number | null) => {
+              // Written here, in the commit's turn, so the node's alarm list never misses an
+              // alarm the object acknowledged; the host only keeps the timers.
+              this.#alarmIndex.set(address, time);
+              this.#postToHost({ t: "alarm-set", target: address, time });
+            },
           }),
         idleMs: this.#init.objectIdleMs,
         hibernateIdleMs: this.#init.hibernateIdleMs,

@@ -1,0 +1,67 @@
+/**
+ * The node's list of pending Durable Object alarms, `<persist>/do/alarms.sqlite`: what the host
+ * reads at start to fire alarms set before a restart. Each isolate writes it synchronously right
+ * after the object's own commit (in the same turn, before the object's output gate opens), so an
+ * alarm acknowledged to user code is in the list; `synchronous=FULL` keeps it across a power loss
+ * like the object's storage. Several threads write it: WAL and a busy timeout let them.
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { openSqlite, type SqliteDatabase } from "../shared/sqlite.js";
+import type { ObjectAddress } from "./protocol.js";
+
+export interface AlarmRow {
+  app: string;
+  class: string;
+  id: string;
+  name: string | null;
+  time: number;
+}
+
+export class AlarmIndex {
+  readonly #persistDir: string;
+  #opened: { db: SqliteDatabase; stmts: ReturnType<typeof prepare> } | null = null;
+
+  constructor(persistDir: string) {
+    this.#persistDir = persistDir;
+  }
+
+  /** Opened on first use, off the start-up path of apps without alarms. */
+  get #stmts(): ReturnType<typeof prepare> {
+    if (!this.#opened) {
+      mkdirSync(join(this.#persistDir, "do"), { recursive: true });
+      const db = openSqlite(join(this.#persistDir, "do", "alarms.sqlite"), { timeout: 5000 });
+      this.#opened = { db, stmts: prepare(db) };
+    }
+    return this.#opened.stmts;
+  }
+
+  set(target: ObjectAddress, time: number | null): void {
+    if (time === null) this.#stmts.remove.run(target.app, target.className, target.id);
+    else this.#stmts.upsert.run(target.app, target.className, target.id, target.name ?? null, time);
+  }
+
+  all(): AlarmRow[] {
+    return this.#stmts.all.all() as AlarmRow[];
+  }
+
+  close(): void {
+    this.#opened?.db.close();
+    this.#opened = null;
+  }
+}
+
+function prepare(db: SqliteDatabase) {
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = FULL");
+  db.exec(`CREATE TABLE IF NOT EXISTS alarms (
+    app TEXT NOT NULL, class TEXT NOT NULL, id TEXT NOT NULL, name TEXT,
+    time INTEGER NOT NULL, PRIMARY KEY (app, class, id)) WITHOUT ROWID`);
+  return {
+    upsert: db.prepare(
+      "INSERT INTO alarms (app, class, id, name, time) VALUES (?, ?, ?, ?, ?) ON CONFLICT (app, class, id) DO UPDATE SET time = excluded.time, name = coalesce(excluded.name, alarms.name)",
+    ),
+    remove: db.prepare("DELETE FROM alarms WHERE app = ? AND class = ? AND id = ?"),
+    all: db.prepare("SELECT app, class, id, name, time FROM alarms"),
+  };
+}
