@@ -129,11 +129,15 @@ export type IsolateToHost =
   | { t: "object-call"; rid: number; call: ObjectCall }
   | { t: "object-result"; rid: number; ok: boolean; value?: unknown; error?: SerializedError };
 
-/** An event for a Durable Object, routed by its address. */
-export type ObjectCall =
+/**
+ * An event for a Durable Object, routed by its address, or a service call. `reqId` is the id of
+ * the request that made the call, so the callee's log lines carry it too.
+ */
+export type ObjectCall = (
   | { kind: "fetch"; target: ObjectAddress; req: SerializedRequest }
   | { kind: "rpc"; target: ObjectAddress; method: string; args: unknown[] }
-  | ServiceCall;
+  | ServiceCall
+) & { reqId?: string };
 
 /** A call through a service binding to another app's default export or named entrypoint. */
 export type ServiceCall =

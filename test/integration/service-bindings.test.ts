@@ -16,6 +16,7 @@ export default class Auth extends WorkerEntrypoint {
     return new Response("auth saw " + request.method + " " + new URL(request.url).pathname + " with " + request.headers.get("x-token"));
   }
   check(token) {
+    console.log("checking " + token);
     return { ok: token === this.env.SECRET, checkedBy: "auth" };
   }
   explode() {
@@ -41,7 +42,7 @@ export default {
         const res = await env.AUTH.fetch("http://auth/inner", { method: "POST", headers: { "x-token": "abc" } });
         return new Response(res.status + " " + (await res.text()));
       }
-      if (path === "/rpc") return Response.json([await env.AUTH.check("s3cret"), await env.AUTH.check("nope")]);
+      if (path === "/rpc") return Response.json([await env.AUTH.check("s3cret"), await env.AUTH.check("nope")], { headers: { "x-request-id": request.headers.get("cf-ray").split("-")[0] } });
       if (path === "/named") {
         const r = await env.ADMIN.stats(21);
         return Response.json({ doubled: r.doubled, bytes: [...r.bytes], isU8: r.bytes instanceof Uint8Array });
@@ -85,6 +86,10 @@ describe("service bindings between apps", () => {
       { ok: true, checkedBy: "auth" },
       { ok: false, checkedBy: "auth" },
     ]);
+    // The callee's log lines carry the id of the request that made the call.
+    const reqId = res.headers.get("x-request-id");
+    assert.match(reqId ?? "", /^[0-9a-f]{8,}$/);
+    await ledge.waitFor(`[auth ${reqId}] checking nope`);
   });
 
   test("RPC to a named entrypoint returns structured-clone values", async () => {

@@ -23,7 +23,7 @@ import {
 } from "../protocol.js";
 import { ALARM_MAX_RETRIES } from "../alarms.js";
 import { AlarmIndex } from "../alarm-index.js";
-import { currentReqId } from "./context.js";
+import { currentReqId, invocation } from "./context.js";
 import type { ServiceRouter } from "./service.js";
 import { fromRequest, fromResponse, toRequest, toResponse, type SocketExporter } from "./http.js";
 import { DurableObject } from "./workers-module.js";
@@ -142,6 +142,7 @@ export class ObjectRouting implements ObjectRouter, ServiceRouter {
     const rid = this.#nextRid++;
     return new Promise((resolve, reject) => {
       this.#pending.set(rid, { resolve, reject });
+      call.reqId = currentReqId();
       if (port) port.postMessage({ t: "object-call", rid, call });
       else this.#postToHost({ t: "object-call", rid, call });
     });
@@ -173,13 +174,16 @@ export class ObjectRouting implements ObjectRouter, ServiceRouter {
   }
 
   async serve(call: ObjectCall): Promise<unknown> {
-    const reqId = currentReqId() ?? "remote";
+    const reqId = call.reqId ?? currentReqId() ?? "remote";
     if (call.kind === "service-fetch" || call.kind === "service-rpc") {
-      if (!this.entrypoints) throw new Error("This app is not ready to serve service calls");
-      if (call.kind === "service-fetch") {
-        return fromResponse(await this.entrypoints.fetch(call.entrypoint, toRequest(call.req)), this.#exporter);
-      }
-      return structuredClone(await this.entrypoints.rpc(call.entrypoint, call.method, call.args));
+      const entrypoints = this.entrypoints;
+      if (!entrypoints) throw new Error("This app is not ready to serve service calls");
+      return invocation.run({ reqId, waitUntil: [] }, async () => {
+        if (call.kind === "service-fetch") {
+          return fromResponse(await entrypoints.fetch(call.entrypoint, toRequest(call.req)), this.#exporter);
+        }
+        return structuredClone(await entrypoints.rpc(call.entrypoint, call.method, call.args));
+      });
     }
     if (call.kind === "fetch") {
       const res = (await this.objects.dispatch(call.target, { kind: "fetch", request: toRequest(call.req) }, reqId)) as Response;
