@@ -95,7 +95,8 @@ class ObjectEntry {
   mailbox: Job[] = [];
   blocked = 0;
   running = 0;
-  pumpScheduled = false;
+  /** Immediates queued to deliver events (see #schedule). */
+  pumpScheduled = 0;
   idleTimer: NodeJS.Timeout | null = null;
   /** Non-hibernatable sockets accepted inside the object: they pin it in memory. */
   pinned = new Set<WebSocket>();
@@ -296,20 +297,27 @@ export class ObjectManager {
     }
   }
 
+  /**
+   * One immediate per deliverable event. Node drains the microtask queue between two immediate
+   * callbacks, so every event still starts only after the previous one's storage continuations
+   * ran (the input gate), yet all events waiting at one turn of the loop start in that turn's
+   * check phase, instead of one event per turn (which capped a hot object at the loop's rate).
+   */
   #schedule(e: ObjectEntry): void {
-    if (e.pumpScheduled || e.gone) return;
-    e.pumpScheduled = true;
-    setImmediate(() => {
-      e.pumpScheduled = false;
-      this.#pump(e);
-    });
+    if (e.gone || e.blocked > 0) return;
+    while (e.pumpScheduled < e.mailbox.length) {
+      e.pumpScheduled++;
+      setImmediate(() => {
+        e.pumpScheduled--;
+        this.#pump(e);
+      });
+    }
   }
 
   #pump(e: ObjectEntry): void {
     if (e.gone || e.blocked > 0) return;
     const job = e.mailbox.shift();
     if (!job) return;
-    if (e.mailbox.length > 0) this.#schedule(e);
     this.#run(e, job);
   }
 
