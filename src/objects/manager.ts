@@ -14,6 +14,7 @@ import { DurableObject } from "../runtime/isolate/workers-module.js";
 import type { ObjectAddress } from "../runtime/protocol.js";
 import { DurableObjectId } from "./id.js";
 import { DurableObjectState, type HibernationState } from "./state.js";
+import { userStorageFacade } from "./storage-facade.js";
 import type { ObjectTimers } from "./timers.js";
 
 export interface StorageHandle {
@@ -67,22 +68,6 @@ const NOT_RPC = new Set(["constructor", "fetch", "alarm", "webSocketMessage", "w
  * refuses them ("Too many requests queued"), rather than growing memory without bound.
  */
 const MAX_QUEUED_EVENTS = 10_000;
-
-const USER_STORAGE_METHODS = [
-  "get",
-  "put",
-  "delete",
-  "list",
-  "deleteAll",
-  "transactionSync",
-  "sync",
-  "getAlarm",
-  "setAlarm",
-  "deleteAlarm",
-  "getCurrentBookmark",
-  "getBookmarkForTime",
-  "onNextSessionRestoreBookmark",
-];
 
 export function objectKey(a: ObjectAddress): string {
   return `${a.app}\u0000${a.className}\u0000${a.id}`;
@@ -230,24 +215,11 @@ export class ObjectManager {
     return e.storage;
   }
 
-  /**
-   * What user code gets as `ctx.storage`: the storage API without the runtime's members
-   * (`whenDurable`, `close`, …), and with `transaction()` holding the mailbox while it runs, so
-   * no other event's writes can join (and share the rollback of) an open transaction.
-   */
+  /** `ctx.storage` as user code sees it (see storage-facade.ts). */
   #userStorage(e: ObjectEntry): unknown {
     if (e.userStorage) return e.userStorage;
-    const s = this.#storage(e) as unknown as Record<string, (...a: unknown[]) => unknown>;
-    const facade: Record<string, unknown> = {};
-    for (const name of USER_STORAGE_METHODS) {
-      const fn = s[name];
-      if (typeof fn === "function") facade[name] = fn.bind(s);
-    }
-    facade.transaction = (closure: unknown) => this.#hold(e, () => s.transaction!.call(s, closure) as Promise<unknown>);
-    Object.defineProperty(facade, "sql", { get: () => (s as { sql?: unknown }).sql, enumerable: true });
-    Object.defineProperty(facade, "kv", { get: () => (s as { kv?: unknown }).kv, enumerable: true });
-    e.userStorage = facade;
-    return facade;
+    e.userStorage = userStorageFacade(this.#storage(e), (fn) => this.#hold(e, fn));
+    return e.userStorage;
   }
 
   /** Holds the mailbox while `fn` runs (no reset on failure, unlike blockConcurrencyWhile). */
