@@ -6,22 +6,35 @@ import { after, afterEach, before } from "node:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { openObjectStorage, type ObjectStorage, type ObjectStorageOptions } from "../../src/storage/index.js";
 
 export function storageFixture(prefix: string) {
   let dir = "";
   let n = 0;
   const opened: ObjectStorage[] = [];
+  const readers: Database.Database[] = [];
   before(() => {
     dir = mkdtempSync(join(tmpdir(), prefix));
   });
   afterEach(() => {
     for (const s of opened.splice(0)) s.close();
+    for (const r of readers.splice(0)) r.close();
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
   return {
     get dir(): string {
       return dir;
+    },
+    /** A path for a new object's database file. */
+    freshPath(): string {
+      return join(dir, `object-${++n}`, "db.sqlite");
+    },
+    /** A second, read-only connection to a database file (it sees only committed data). */
+    secondConnection(path: string): Database.Database {
+      const db = new Database(path, { readonly: true });
+      readers.push(db);
+      return db;
     },
     /** A new object's storage (sqlite kind, durability "normal" unless overridden). */
     open(overrides: Partial<ObjectStorageOptions> = {}): ObjectStorage {

@@ -1,48 +1,24 @@
-import { after, afterEach, before, describe, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { setImmediate } from "node:timers";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
-import Database from "better-sqlite3";
-import { openObjectStorage, type ObjectStorage, type ObjectStorageOptions } from "../../src/storage/index.js";
+import type { ObjectStorage } from "../../src/storage/index.js";
+import { storageFixture } from "../helpers/storage.js";
 import { acquireWalSyncer, kDatabase } from "../../src/storage/internal.js";
 
-let dir: string;
-let n = 0;
-const opened: ObjectStorage[] = [];
-const readers: Database.Database[] = [];
-before(() => {
-  dir = mkdtempSync(join(tmpdir(), "ledge-storage-commit-"));
-});
-afterEach(() => {
-  for (const s of opened.splice(0)) s.close();
-  for (const r of readers.splice(0)) r.close();
-});
-after(() => rmSync(dir, { recursive: true, force: true }));
-
-const freshPath = () => join(dir, `object-${++n}`, "db.sqlite");
+const fixture = storageFixture("ledge-storage-commit-");
+const freshPath = fixture.freshPath;
 const storageModule = pathToFileURL(join(import.meta.dirname, "../../src/storage/index.ts")).href;
 
-function open(overrides: Partial<ObjectStorageOptions> = {}): ObjectStorage {
-  const s = openObjectStorage({
-    dbPath: freshPath(),
-    storageKind: "sqlite",
-    durability: "normal",
-    deleteAllDeletesAlarm: false,
-    ...overrides,
-  });
-  opened.push(s);
-  return s;
-}
+const open = fixture.open;
 
 /** A second, independent connection to the same file: it sees only committed data. */
 function reader(path: string): (sql: string) => unknown {
-  const db = new Database(path, { readonly: true });
-  readers.push(db);
+  const db = fixture.secondConnection(path);
   return (sql) => db.prepare(sql).pluck().get();
 }
 
@@ -263,7 +239,8 @@ describe("persistence", () => {
 
   test("after kill -9, acknowledged writes survive and an unflushed turn is lost entirely", () => {
     const path = freshPath();
-    const script = join(dir, `crash-${n}.mts`);
+    const script = join(dirname(path), "crash.mts");
+    mkdirSync(dirname(path), { recursive: true });
     writeFileSync(
       script,
       `import { openObjectStorage } from ${JSON.stringify(storageModule)};

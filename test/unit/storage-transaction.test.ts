@@ -1,41 +1,15 @@
-import { after, afterEach, before, describe, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { setImmediate, setTimeout as sleep } from "node:timers/promises";
-import Database from "better-sqlite3";
-import { openObjectStorage, type ObjectStorage, type ObjectStorageOptions } from "../../src/storage/index.js";
+import type { ObjectStorage } from "../../src/storage/index.js";
+import { storageFixture } from "../helpers/storage.js";
 
-let dir: string;
-let n = 0;
-const opened: ObjectStorage[] = [];
-const readers: Database.Database[] = [];
-before(() => {
-  dir = mkdtempSync(join(tmpdir(), "ledge-storage-txn-"));
-});
-afterEach(() => {
-  for (const s of opened.splice(0)) s.close();
-  for (const r of readers.splice(0)) r.close();
-});
-after(() => rmSync(dir, { recursive: true, force: true }));
-
-function open(overrides: Partial<ObjectStorageOptions> = {}): ObjectStorage {
-  const s = openObjectStorage({
-    dbPath: join(dir, `object-${++n}`, "db.sqlite"),
-    storageKind: "sqlite",
-    durability: "normal",
-    deleteAllDeletesAlarm: false,
-    ...overrides,
-  });
-  opened.push(s);
-  return s;
-}
+const fixture = storageFixture("ledge-storage-txn-");
+const open = fixture.open;
 
 /** Committed keys, as a second connection to the file sees them. */
 function committedKeys(s: ObjectStorage): () => string[] {
-  const db = new Database(s.dbPath, { readonly: true });
-  readers.push(db);
+  const db = fixture.secondConnection(s.dbPath);
   return () => db.prepare("SELECT key FROM _cf_KV ORDER BY key").pluck().all() as string[];
 }
 
