@@ -290,7 +290,7 @@ interface ProjectKvConfig {
 
 async function readProjectConfig(cwd: string, values: Values): Promise<ProjectKvConfig> {
   // Loaded on demand so commands given --namespace-id and --persist-to never touch config parsing.
-  const { loadConfig } = await import("../config/index.js");
+  const { loadConfig } = await (await import("../config/cached.js")).loadValidator();
   const configPath = values.config === undefined ? undefined : resolve(cwd, String(values.config));
   const env = values.env as string | undefined;
   return await loadConfig(cwd, { configPath, env });

@@ -11,7 +11,7 @@ import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
 import { availableParallelism } from "node:os";
 import { bundleCached } from "../bundle/cached.js";
-import { loadConfigCached } from "../config/cached.js";
+import { loadConfigCached, loadValidator } from "../config/cached.js";
 import { formatConfigWarnings, parseVarFlag } from "../config/cli-helpers.js";
 import type { AppConfig, ConfigOverrides } from "../config/types.js";
 import { IsolateHandle } from "../runtime/isolate-handle.js";
@@ -218,7 +218,7 @@ function watchProject(
     running = true;
     const t0 = performance.now();
     try {
-      const { loadConfig } = await import("../config/index.js");
+      const { loadConfig } = await loadValidator();
       const { bundle } = await import("../bundle/index.js");
       const config = await loadConfig(overrides.configPath ?? first.rootDir, overrides);
       const built = await bundle(config);

@@ -36,7 +36,7 @@ export async function loadConfigCached(dirOrFile: string, overrides: ConfigOverr
   } catch {
     // No cache yet, or unreadable: fall through to the full load.
   }
-  const { loadConfig } = await import("./index.js");
+  const { loadConfig } = await loadValidator();
   const config = await loadConfig(dirOrFile, overrides);
   try {
     mkdirSync(dirname(cacheFile), { recursive: true });
@@ -47,4 +47,11 @@ export async function loadConfigCached(dirOrFile: string, overrides: ConfigOverr
     // A read-only project folder only loses the fast path.
   }
   return config;
+}
+
+/** The full validator, from its one-file bundle when `npm run build` made one (scripts/bundle.mjs). */
+export async function loadValidator(): Promise<typeof import("./index.js")> {
+  const bundled = new URL("./config.bundle.mjs", import.meta.url);
+  if (existsSync(bundled)) return (await import(bundled.href)) as typeof import("./index.js");
+  return import("./index.js");
 }

@@ -8,7 +8,7 @@ import { Worker, type MessagePort } from "node:worker_threads";
 import { fileURLToPath } from "node:url";
 import type { HostToIsolate, IsolateInit, IsolateToHost, SerializedError, SerializedResponse } from "./protocol.js";
 
-/** The isolate's runtime, bundled into one file by `npm run build` (scripts/bundle-isolate.mjs). */
+/** The isolate's runtime, bundled into one file by `npm run build` (scripts/bundle.mjs). */
 const WORKER_BUNDLE = fileURLToPath(new URL("./isolate/worker.bundle.mjs", import.meta.url));
 const WORKER_PATH = existsSync(WORKER_BUNDLE) ? WORKER_BUNDLE : fileURLToPath(new URL("./isolate/worker.js", import.meta.url));
 
