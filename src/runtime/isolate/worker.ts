@@ -1,6 +1,6 @@
 /**
- * Entry point of an app isolate (a worker thread). Receives the bundle and config in `workerData`,
- * shapes the global scope, evaluates the bundle, then serves events from the host: HTTP requests,
+ * Entry point of an app isolate (a worker thread). Receives the bundle and config in its first
+ * message, shapes the global scope, evaluates the bundle, then serves events from the host: HTTP requests,
  * cron triggers, alarms, WebSocket frames, and Durable Object calls from other isolates.
  */
 import { once } from "node:events";
