@@ -30,12 +30,12 @@ export function setCfBase(base: Record<string, unknown>): void {
 
 export function toRequest(s: SerializedRequest, signal?: AbortSignal): Request {
   const hasBody = s.body !== null && s.method !== "GET" && s.method !== "HEAD";
-  const req = new Request(s.url, {
-    method: s.method,
-    headers: headerPairs(s.headers),
-    body: hasBody ? s.body : null,
-    signal,
-  });
+  // Appending the headers after construction skips the init dictionary's conversion of the list,
+  // about 1 µs of the ~6 µs a Request costs; the Request's headers are still mutable here.
+  const req =
+    s.method === "GET" && !signal ? new Request(s.url) : new Request(s.url, { method: s.method, body: hasBody ? s.body : null, signal });
+  const h = req.headers;
+  for (let i = 0; i < s.headers.length; i += 2) h.append(s.headers[i]!, s.headers[i + 1]!);
   if (s.cf) req.cf = s.cf;
   else if (s.cfDyn) req.cf = { ...cfBase, httpProtocol: s.cfDyn[0], clientAcceptEncoding: s.cfDyn[1] };
   return req;
