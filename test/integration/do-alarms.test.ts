@@ -117,8 +117,10 @@ describe("Durable Object alarms", () => {
     const ran = await runsReach("past", 1);
     assert.ok(ran.runs[0]!.at >= past);
 
-    await schedule("replaced", 150);
-    const second = await schedule("replaced", 400);
+    // The first alarm is far enough ahead that the second request reaches the object before it is
+    // due even on a slow, cold machine; which one runs then tells whether it was replaced.
+    await schedule("replaced", 1500);
+    const second = await schedule("replaced", 1800);
     const { runs } = await runsReach("replaced", 1);
     assert.ok(runs[0]!.at >= second, "it ran at the second time, not the first");
     // The one-shot "clock" object, scheduled after "replaced" ran, fires well after a leftover
@@ -129,10 +131,11 @@ describe("Durable Object alarms", () => {
   });
 
   test("deleteAlarm cancels a pending alarm", async () => {
-    await schedule("cancelled", 200);
+    // Far enough ahead that the cancelling request arrives first even on a slow, cold machine.
+    await schedule("cancelled", 1500);
     const cancel = await json(`${p.url}/cancel?name=cancelled`);
     assert.equal(cancel.body, null);
-    await schedule("cancel-clock", 400);
+    await schedule("cancel-clock", 1800);
     await runsReach("cancel-clock", 1);
     assert.deepEqual(await report("cancelled"), { runs: [], alarm: null });
   });
