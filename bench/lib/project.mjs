@@ -25,4 +25,20 @@ export function wranglerToml(name, extra = "") {
   return `name = "${name}"\nmain = "src/index.js"\ncompatibility_date = "2025-01-01"\n${extra}`;
 }
 
+/** A config with one SQLite-backed Durable Object class bound as `binding`. */
+export function durableObjectToml(name, binding, className) {
+  return wranglerToml(
+    name,
+    `
+[[durable_objects.bindings]]
+name = "${binding}"
+class_name = "${className}"
+
+[[migrations]]
+tag = "v1"
+new_sqlite_classes = ["${className}"]
+`,
+  );
+}
+
 export const HELLO_WORKER = `export default { fetch() { return new Response("Hello World!") } }\n`;

@@ -7,7 +7,7 @@
  */
 import { loadScenario, orSkip, probe, Skip } from "../lib/measure.mjs";
 import { request, sleep } from "../lib/net.mjs";
-import { writeProject, wranglerToml } from "../lib/project.mjs";
+import { writeProject, durableObjectToml } from "../lib/project.mjs";
 import { startLedge } from "../lib/servers.mjs";
 import { median, round } from "../lib/stats.mjs";
 import { ms, reqs } from "../lib/report.mjs";
@@ -49,18 +49,7 @@ export default {
 };
 `;
 
-const TOML = wranglerToml(
-  "bench-objects",
-  `
-[[durable_objects.bindings]]
-name = "COUNTER"
-class_name = "Counter"
-
-[[migrations]]
-tag = "v1"
-new_sqlite_classes = ["Counter"]
-`,
-);
+const TOML = durableObjectToml("bench-objects", "COUNTER", "Counter");
 
 const isCount = (body) => /^\d+$/.test(body);
 

@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import { firstLine } from "../lib/net.mjs";
 import { capture, stop, track } from "../lib/procs.mjs";
-import { writeProject, wranglerToml } from "../lib/project.mjs";
+import { writeProject, durableObjectToml } from "../lib/project.mjs";
 import { REPO, startLedge } from "../lib/servers.mjs";
 import { round } from "../lib/stats.mjs";
 
@@ -39,18 +39,7 @@ export default {
 };
 `;
 
-const TOML = wranglerToml(
-  "bench-websocket",
-  `
-[[durable_objects.bindings]]
-name = "ROOM"
-class_name = "Room"
-
-[[migrations]]
-tag = "v1"
-new_sqlite_classes = ["Room"]
-`,
-);
+const TOML = durableObjectToml("bench-websocket", "ROOM", "Room");
 
 export default {
   key: "websocket",

@@ -5,7 +5,8 @@
 import { NotSupportedError } from "../../shared/errors.js";
 import { invocation } from "./context.js";
 
-export class DurableObject<Env = unknown> {
+/** What both base classes keep: `this.ctx` and `this.env`. Not exported: the two stay distinct. */
+class HandlerBase<Env> {
   ctx: unknown;
   env: Env;
   constructor(ctx: unknown, env: Env) {
@@ -14,14 +15,9 @@ export class DurableObject<Env = unknown> {
   }
 }
 
-export class WorkerEntrypoint<Env = unknown> {
-  ctx: unknown;
-  env: Env;
-  constructor(ctx: unknown, env: Env) {
-    this.ctx = ctx;
-    this.env = env;
-  }
-}
+export class DurableObject<Env = unknown> extends HandlerBase<Env> {}
+
+export class WorkerEntrypoint<Env = unknown> extends HandlerBase<Env> {}
 
 export class RpcTarget {}
 
