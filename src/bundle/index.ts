@@ -41,6 +41,9 @@ export async function bundle(config: AppConfig): Promise<BundleResult> {
       format: "cjs",
       platform: "browser",
       target: "es2022",
+      // `import(computed)` becomes a `require` of the runtime's modules: the isolate attaches no
+      // module loader to user code (src/runtime/isolate/evaluate.ts).
+      supported: { "dynamic-import": false },
       conditions: ["workerd", "worker", "browser"],
       mainFields: ["browser", "module", "main"],
       sourcemap: false,
@@ -74,7 +77,7 @@ function runtimeModules(config: AppConfig): esbuild.Plugin {
         contents: `module.exports = ${RUNTIME_REQUIRE}(${JSON.stringify(args.path)});`,
         loader: "js",
       }));
-      b.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) => {
+      b.onResolve({ filter: /^(node:)?[a-z0-9_/]+$/ }, (args) => {
         if (!NODE_BUILTINS.has(args.path)) return undefined;
         if (config.nodejsCompat) return provided(args.path);
         return {

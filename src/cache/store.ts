@@ -11,7 +11,8 @@ import { Buffer } from "node:buffer";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import process from "node:process";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
+import { openSqlite } from "../shared/sqlite.js";
 
 const SCHEMA_VERSION = 1;
 
@@ -180,7 +181,7 @@ export class CacheStore {
     this.maxBytes = maxBytes;
     this.#clock = options.clock ?? Date.now;
     if (dbPath !== ":memory:") mkdirSync(dirname(dbPath), { recursive: true });
-    this.#db = openDatabase(dbPath);
+    this.#db = openSqlite(dbPath);
     this.#db.pragma("busy_timeout = 5000");
     this.#db.pragma("journal_mode = WAL");
     this.#db.pragma("synchronous = NORMAL");
@@ -294,27 +295,3 @@ export class CacheStore {
   }
 }
 
-/**
- * Opens the database. Inside an app isolate Node's `Buffer` and `process` are removed from
- * `globalThis` before user code runs, and better-sqlite3's constructor reads both: `Buffer` on every
- * call, `process` (through the `bindings` package) when it loads the native addon, which happens on
- * the first open in each thread. The constructor is synchronous, so lending the globals back for
- * its duration is invisible to user code.
- */
-function openDatabase(path: string): Database.Database {
-  const g = globalThis as { Buffer?: unknown; process?: unknown };
-  const lent: ("Buffer" | "process")[] = [];
-  if (!("Buffer" in g)) {
-    g.Buffer = Buffer;
-    lent.push("Buffer");
-  }
-  if (!("process" in g)) {
-    g.process = process;
-    lent.push("process");
-  }
-  try {
-    return new Database(path);
-  } finally {
-    for (const name of lent) delete g[name];
-  }
-}

@@ -14,7 +14,8 @@ import { Buffer } from "node:buffer";
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import process from "node:process";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
+import { openSqlite } from "../shared/sqlite.js";
 import { LedgeError } from "../shared/errors.js";
 
 /** One stored entry as a read sees it. */
@@ -190,7 +191,7 @@ export class KvStore {
     this.dbPath = dbPath;
     this.clock = opts.clock ?? Date.now;
     mkdirSync(dirname(dbPath), { recursive: true });
-    this.#db = openDatabase(dbPath);
+    this.#db = openSqlite(dbPath);
     // Wait up to 5 s for another connection's write to finish instead of failing at once.
     this.#db.pragma("busy_timeout = 5000");
     this.#db.pragma("journal_mode = WAL");
@@ -286,32 +287,6 @@ export class KvStore {
   }
 }
 
-/**
- * better-sqlite3's constructor reads the global `Buffer`, and its first call in a thread loads the
- * native addon through `bindings`, which reads the global `process`. Inside an app's worker thread
- * both globals are deleted before user code runs, so they are lent back for the duration of the
- * constructor. The constructor is synchronous, so user code can never observe the loan, and
- * whatever the globals held before (nothing, or a user's own value) is put back afterwards.
- */
-function openDatabase(path: string): Database.Database {
-  const g = globalThis as Record<string, unknown>;
-  const loans: [string, unknown][] = [
-    ["Buffer", Buffer],
-    ["process", process],
-  ];
-  const saved = loans.map(([name]) => [name, Object.getOwnPropertyDescriptor(g, name)] as const);
-  for (const [name, value] of loans) {
-    Object.defineProperty(g, name, { value, writable: true, configurable: true, enumerable: false });
-  }
-  try {
-    return new Database(path);
-  } finally {
-    for (const [name, descriptor] of saved) {
-      if (descriptor === undefined) delete g[name];
-      else Object.defineProperty(g, name, descriptor);
-    }
-  }
-}
 
 function parseMetadata(json: string | null): unknown {
   return json === null ? null : JSON.parse(json);

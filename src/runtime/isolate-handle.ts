@@ -4,6 +4,7 @@
  * for longer than the app's CPU limit is terminated; so is one that runs out of heap (V8 stops it).
  */
 import { existsSync } from "node:fs";
+import { setFlagsFromString } from "node:v8";
 import { Worker, type MessagePort } from "node:worker_threads";
 import { fileURLToPath } from "node:url";
 import type { HostToIsolate, IsolateInit, IsolateToHost, SerializedError, SerializedResponse } from "./protocol.js";
@@ -11,6 +12,13 @@ import type { HostToIsolate, IsolateInit, IsolateToHost, SerializedError, Serial
 /** The isolate's runtime, bundled into one file by `npm run build` (scripts/bundle.mjs). */
 const WORKER_BUNDLE = fileURLToPath(new URL("./isolate/worker.bundle.mjs", import.meta.url));
 const WORKER_PATH = existsSync(WORKER_BUNDLE) ? WORKER_BUNDLE : fileURLToPath(new URL("./isolate/worker.js", import.meta.url));
+
+// Workers refuses code generation from strings (`eval`, `new Function`, and every
+// `constructor.constructor(...)` path to them); so must an isolate. V8 reads this flag when it
+// creates a context, so it holds for every worker thread started from now on, while this (the
+// host's) thread keeps the context it already has. WebAssembly compilation is a separate switch
+// and stays allowed, as on Workers.
+setFlagsFromString("--disallow-code-generation-from-strings");
 
 export interface FetchSink {
   response(res: SerializedResponse): void;
@@ -62,6 +70,8 @@ export class IsolateHandle {
       resourceLimits: { maxOldGenerationSizeMb: memoryMb, maxYoungGenerationSizeMb: Math.min(16, Math.max(2, memoryMb / 32)) },
       stdout: false,
       stderr: false,
+      // The thread's process.env starts as a copy of the host's (secrets included) unless given one.
+      env: {},
     });
     this.ready = new Promise((resolve, reject) => {
       this.#resolveReady = resolve;

@@ -8,4 +8,4 @@
 export const RUNTIME_REQUIRE = "__ledgeRuntimeRequire";
 
 /** Changes whenever the contract above changes, so bundles cached on disk for another one are rebuilt. */
-export const BUNDLE_FORMAT = "2";
+export const BUNDLE_FORMAT = "3";

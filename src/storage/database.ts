@@ -6,7 +6,8 @@ import { Buffer } from "node:buffer";
 import fs from "node:fs";
 import path from "node:path";
 import process from "node:process";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
+import { openSqlite } from "../shared/sqlite.js";
 
 export type Db = Database.Database;
 export type Stmt = Database.Statement;
@@ -38,7 +39,7 @@ export function openDatabase(dbPath: string): Db {
     fs.mkdirSync(path.dirname(dbPath), { recursive: true });
     if (!fs.existsSync(dbPath)) copyTemplate(dbPath);
   }
-  const db = withNodeGlobals(() => new Database(dbPath));
+  const db = openSqlite(dbPath);
   try {
     // synchronous first: switching a new file to WAL under the default FULL costs extra fsyncs.
     db.pragma("synchronous = NORMAL");
@@ -67,7 +68,7 @@ function copyTemplate(dbPath: string): void {
   const template = path.join(dir, TEMPLATE_NAME);
   if (!fs.existsSync(template)) {
     const tmp = path.join(dir, `.template.${process.pid}.${Date.now()}.tmp`);
-    const t = withNodeGlobals(() => new Database(tmp));
+    const t = openSqlite(tmp);
     try {
       t.pragma("journal_mode = WAL");
       t.exec(SCHEMA);
@@ -86,31 +87,6 @@ function copyTemplate(dbPath: string): void {
 }
 
 const TEMPLATE_NAME = ".template-v1.sqlite";
-
-/**
- * better-sqlite3's JavaScript reads the free globals `Buffer` (in its constructor) and `process`
- * (when the native addon is first loaded, through the `bindings` package). In an app isolate those
- * globals are deleted before user code runs, so lend them back for the duration of a synchronous
- * call; user code cannot run in between and never sees them.
- */
-export function withNodeGlobals<T>(fn: () => T): T {
-  const g = globalThis as Record<string, unknown>;
-  const lent: string[] = [];
-  const lend = (name: string, value: unknown): void => {
-    if (g[name] === undefined) {
-      g[name] = value;
-      lent.push(name);
-    }
-  };
-  lend("Buffer", Buffer);
-  lend("process", process);
-  lend("global", globalThis);
-  try {
-    return fn();
-  } finally {
-    for (const name of lent) delete g[name];
-  }
-}
 
 /** Every statement Ledge itself runs against one object's database, prepared once. */
 export interface Statements {

@@ -1,26 +1,26 @@
 /**
  * Evaluates an app's bundle (CommonJS, produced by src/bundle) and returns its exports.
  * The bundle gets runtime-provided modules through RUNTIME_REQUIRE (src/shared/bundle-format.ts):
- * the `cloudflare:*` modules, and Node's built-ins when the app has Node.js compatibility on. With
- * it on, user code also sees a `require` and can `import()` Node's built-ins dynamically; without
- * it, both fail as on Workers.
+ * the `cloudflare:*` modules, and the Workers `node:*` modules (node/modules.ts) when the app has
+ * Node.js compatibility on. With it on, user code also sees a `require`, and an `import()` of a
+ * computed specifier (which the bundler turns into a `require`) reaches the same modules; without
+ * it, both fail as on Workers. No module loader is attached to the script, so nothing user code
+ * does can load a module from the host's disk.
  *
- * Without Node.js compatibility the bundle must not see Node's globals. They cannot be deleted from
- * the realm (Node's fetch classes and better-sqlite3 read them), so the bundle is wrapped in a
+ * Without Node.js compatibility the bundle must not see Node's globals either: it is wrapped in a
  * function whose parameters shadow them, and whose `globalThis`/`self` is a view of the global
- * object that hides them.
+ * object that hides them. (The global object itself no longer holds anything of the host's once
+ * lockdown.ts ran: this is about portability, not safety.)
  */
-import { createRequire, isBuiltin } from "node:module";
 import vm from "node:vm";
 import { RUNTIME_REQUIRE } from "../../shared/bundle-format.js";
 import { NotSupportedError } from "../../shared/errors.js";
-
-const nodeRequire = createRequire(import.meta.url);
+import { isNodeBuiltin } from "./node/modules.js";
 
 export function evaluateBundle(
   code: string,
   filename: string,
-  opts: { nodejsCompat: boolean; workersModule: Record<string, unknown> },
+  opts: { nodejsCompat: boolean; workersModule: Record<string, unknown>; nodeModule: (specifier: string) => unknown },
 ): Record<string, unknown> {
   const noNode = (name: string) => new Error(`No such module "${name}". Node.js APIs need the nodejs_compat compatibility flag.`);
   const runtimeRequire = (name: string): unknown => {
@@ -33,23 +33,18 @@ export function evaluateBundle(
       };
     }
     if (name.startsWith("cloudflare:")) throw new NotSupportedError(`The module "${name}"`);
-    if (isBuiltin(name)) {
+    if (isNodeBuiltin(name)) {
       if (!opts.nodejsCompat) throw noNode(name);
-      return nodeRequire(name);
+      return opts.nodeModule(name);
     }
     throw new Error(`No such module "${name}"`);
   };
-  // An `import(specifier)` the bundler could not resolve (a computed specifier) is left to the
-  // runtime. Without Node.js compatibility no loader is attached, so it rejects; with it, Node's
-  // own loader resolves it (a callback of our own would need --experimental-vm-modules on Node 20;
-  // the constant exists from Node 20.12).
-  const importModuleDynamically = opts.nodejsCompat ? vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER : undefined;
   const hidden = opts.nodejsCompat ? [] : ["require", ...NODE_ONLY];
   const timers = opts.nodejsCompat ? [] : Object.keys(WORKERS_TIMERS);
   const params = ["exports", "module", RUNTIME_REQUIRE, ...(opts.nodejsCompat ? ["require"] : []), ...hidden, ...timers];
   if (!opts.nodejsCompat) params.push("globalThis", "self");
   const wrapper = `(function (${params.join(", ")}) {${code}\n})`;
-  const script = new vm.Script(wrapper, { filename, importModuleDynamically });
+  const script = new vm.Script(wrapper, { filename });
   const fn = script.runInThisContext() as (...args: unknown[]) => void;
   const module = { exports: {} as Record<string, unknown> };
   const args: unknown[] = [module.exports, module, runtimeRequire];

@@ -20,6 +20,9 @@ import type { ObjectEvent } from "../../objects/manager.js";
 import { createWorkersModule, WorkerEntrypoint } from "./workers-module.js";
 import { kHibernation, serverEndOf, setListenerErrorReporter, setPairHook, setSocketIdPrefix, type WebSocket, type WsTransport } from "./websocket.js";
 import { lazyCaches } from "./caches.js";
+import { lockdown } from "./lockdown.js";
+import { createNodeModules } from "./node/modules.js";
+import { createWorkersProcess, processEnv } from "./node/process.js";
 
 const port = parentPort!;
 // Isolates are started before their app's code is known (a warm spare, or while esbuild bundles),
@@ -89,10 +92,16 @@ const { env } = buildEnv(config, init.persistDir, routing);
 const workersModule = createWorkersModule(env);
 const binaryTypeBlob = config.compatibilityDate >= "2026-03-17" || config.compatibilityFlags.includes("websocket_standard_binary_type");
 installGlobals({ appName: init.appName, caches: lazyCaches(init), binaryTypeBlob });
+const populateEnv =
+  config.nodejsCompat &&
+  !config.compatibilityFlags.includes("nodejs_compat_do_not_populate_process_env") &&
+  (config.compatibilityDate >= "2025-04-01" || config.compatibilityFlags.includes("nodejs_compat_populate_process_env"));
+const nodeModule = createNodeModules({ process: () => globalThis.process });
+lockdown({ workersProcess: () => createWorkersProcess({ env: processEnv(config.vars, populateEnv), builtin: nodeModule }) });
 
 let exportsObj: Record<string, unknown>;
 try {
-  exportsObj = evaluateBundle(init.code, `${init.appName}.js`, { nodejsCompat: config.nodejsCompat, workersModule });
+  exportsObj = evaluateBundle(init.code, `${init.appName}.js`, { nodejsCompat: config.nodejsCompat, workersModule, nodeModule });
 } catch (err) {
   post({ t: "init-error", error: serializeError(err) });
   throw err;
