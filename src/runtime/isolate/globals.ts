@@ -1,15 +1,14 @@
 /**
  * Shapes the isolate's global scope into the Workers one before user code runs: adds what Workers
- * has and Node lacks, swaps in Workers' fetch classes, and removes Node's own globals unless the app
- * has Node.js compatibility on.
+ * has and Node lacks, and swaps in Workers' fetch classes. lockdown.ts then takes the host's powers
+ * out of the same global scope.
  *
  * User code runs in the worker thread's main realm rather than a `node:vm` context: one realm
  * means `instanceof Uint8Array`, `instanceof Response` and friends hold for every object user code
- * touches, which a second realm breaks in many npm packages. Node's own globals cannot be deleted
- * from that realm (Node's fetch and better-sqlite3 read `Buffer` and `process` as globals), so
- * src/runtime/isolate/evaluate.ts hides them from the bundle lexically instead. This is not a
- * security boundary against hostile code (neither is `node:vm`); the worker thread is the unit of
- * isolation for memory, CPU and crashes.
+ * touches, which a second realm breaks in many npm packages. Without Node.js compatibility,
+ * src/runtime/isolate/evaluate.ts hides Node's globals (`Buffer`, `setImmediate`, …) from the bundle
+ * lexically. What keeps user code from the host is lockdown.ts and the thread's code-generation
+ * switch (docs/security.md), not the realm.
  */
 import { createConsole } from "./console.js";
 import { installIteratorHelpers } from "./iterator-helpers.js";
