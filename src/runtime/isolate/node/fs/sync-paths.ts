@@ -61,8 +61,10 @@ export function pathOps(core: Core) {
   function listNames(dir: DirNode, prefix: string, recursive: boolean, out: string[]): string[] {
     for (const name of tree.names(dir)) {
       out.push(prefix + name);
+      if (!recursive) continue;
+      // Looked up only when recursing: listing / must not build /bundle.
       const child = tree.lookup(dir, name)!;
-      if (recursive && child.kind === "dir") listNames(child, `${prefix}${name}/`, true, out);
+      if (child.kind === "dir") listNames(child, `${prefix}${name}/`, true, out);
     }
     return out;
   }
