@@ -18,7 +18,7 @@ import { createTmpStore, createVirtualFs, MAX_FILE_BYTES, type TmpStore } from "
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const bytes = (s: string) => new TextEncoder().encode(s);
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- the module objects are used the way user code uses node:fs */
+// The module objects are typed loosely here, used the way user code uses node:fs.
 function makeFs(files: Record<string, string> = { "worker.js": "export default {}", "config.txt": "cfg", "lib/util.js": "u" }) {
   let bundleCalls = 0;
   let current: TmpStore = createTmpStore();
@@ -251,6 +251,11 @@ describe("/tmp is per store", () => {
     fs.writeFileSync("/tmp/a", Buffer.alloc(600));
     assert.equal(store.usedBytes, 600);
     assert.throws(() => fs.writeFileSync("/tmp/b", Buffer.alloc(600)), { code: "ENOSPC" });
+    assert.throws(() => fs.copyFileSync("/tmp/a", "/tmp/c"), {
+      code: "ENOSPC",
+      message: "ENOSPC: no space left on device (/tmp holds at most 1000 bytes), copyfile '/tmp/a' -> '/tmp/c'",
+    });
+    fs.rmSync("/tmp/c");
     fs.linkSync("/tmp/a", "/tmp/a2");
     fs.unlinkSync("/tmp/a");
     assert.equal(store.usedBytes, 600, "still named by /tmp/a2");

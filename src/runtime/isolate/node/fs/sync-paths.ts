@@ -5,7 +5,7 @@
  */
 import { boolOption, encodingOf, idArg, integerArg, modeArg, named, options, timeArg, type Encoding } from "./args.js";
 import { constants } from "./constants.js";
-import { fsError, invalidArgType, outOfRange, rmIsDirError, type FsError } from "./errors.js";
+import { fsError, invalidArgType, outOfRange, rmIsDirError, type ErrnoCode, type FsError } from "./errors.js";
 import { openNode, writeAt, truncateOpen, type Core } from "./fds.js";
 import { joinPath, parsePath, pathToString, type ParsedPath } from "./paths.js";
 import { Dir, Dirent, direntType, statOf, type Stats } from "./stats.js";
@@ -20,8 +20,10 @@ function twoPaths<T>(syscall: string, from: ParsedPath, to: ParsedPath, work: ()
     return work();
   } catch (err) {
     const e = err as FsError;
-    if (typeof e.errno === "number" && e.errno < 0) throw fsError(e.code as "ENOENT", syscall, from.text, to.text);
-    throw err;
+    if (typeof e.errno !== "number" || e.errno >= 0) throw err;
+    // Keep the description ("no space left on device (/tmp holds at most …)") of the inner error.
+    const description = e.message.slice(e.code.length + 2, e.message.indexOf(`, ${e.syscall}`));
+    throw fsError(e.code as ErrnoCode, syscall, from.text, to.text, description);
   }
 }
 
