@@ -10,6 +10,8 @@ export interface InvocationState {
   waitUntil: Promise<unknown>[];
   /** Set while a Durable Object handles the event: its key, for sockets created during it. */
   objectKey?: string;
+  /** This invocation's /tmp of the virtual file system (node/fs), made on first use. */
+  tmp?: unknown;
 }
 
 export const invocation = new AsyncLocalStorage<InvocationState>();

@@ -21,7 +21,9 @@ import { createWorkersModule, WorkerEntrypoint } from "./workers-module.js";
 import { kHibernation, serverEndOf, setListenerErrorReporter, setPairHook, setSocketIdPrefix, type WebSocket, type WsTransport } from "./websocket.js";
 import { lazyCaches } from "./caches.js";
 import { lockdown } from "./lockdown.js";
-import { createNodeModules } from "./node/modules.js";
+import { createNodeModules, loadPolyfills } from "./node/modules.js";
+import type { TmpStore } from "./node/fs/index.js";
+import { basename } from "node:path";
 import { createWorkersProcess, processEnv } from "./node/process.js";
 
 const port = parentPort!;
@@ -96,7 +98,21 @@ const populateEnv =
   config.nodejsCompat &&
   !config.compatibilityFlags.includes("nodejs_compat_do_not_populate_process_env") &&
   (config.compatibilityDate >= "2025-04-01" || config.compatibilityFlags.includes("nodejs_compat_populate_process_env"));
-const nodeModule = createNodeModules({ process: () => globalThis.process });
+// /tmp is private to each invocation (a request, an object's event, a cron run); code running
+// outside one (a timer set at start-up) shares one for the isolate.
+let isolateTmp: TmpStore | undefined;
+const bundleName = `${basename(config.main ?? "worker.js").replace(/\.[cm]?[jt]sx?$/, "")}.js`;
+const nodeModule = createNodeModules({
+  process: () => globalThis.process,
+  fs: {
+    bundleFiles: () => new Map([[bundleName, new TextEncoder().encode(init.code)]]),
+    tmp: () => {
+      const state = invocation.getStore();
+      if (!state) return (isolateTmp ??= loadPolyfills().createTmpStore());
+      return (state.tmp ??= loadPolyfills().createTmpStore()) as TmpStore;
+    },
+  },
+});
 lockdown({ workersProcess: () => createWorkersProcess({ env: processEnv(config.vars, populateEnv), builtin: nodeModule }) });
 
 let exportsObj: Record<string, unknown>;

@@ -7,7 +7,7 @@
  *   are Node's own, since they behave as Node's by definition and reach nothing outside the
  *   isolate; a few are trimmed of members that would (`crypto.setEngine` loads a shared library);
  * - modules whose Node version touches the host get Workers' own: `process` (./process.ts),
- *   `fs` (Cloudflare's virtual file system, ./fs.ts when present), `module`, `path` (cwd `/bundle`),
+ *   `fs` (Cloudflare's virtual file system, ./fs/), `module`, `path` (cwd `/bundle`),
  *   `async_hooks` (AsyncLocalStorage and AsyncResource only: `createHook` would hand user code the
  *   runtime's own resources);
  * - everything else (child_process, net, http, os, vm, worker_threads, …) is unenv's polyfill, as
@@ -18,6 +18,7 @@
 import { createRequire, builtinModules } from "node:module";
 import { AsyncLocalStorage, AsyncResource } from "node:async_hooks";
 import { posix as posixPath } from "node:path";
+import type { TmpStore, VirtualFs, VirtualFsOptions } from "./fs/index.js";
 
 const hostRequire = createRequire(import.meta.url);
 
@@ -53,6 +54,8 @@ const ALIASES: Record<string, string> = { sys: "util", _http_agent: "http", _htt
 
 interface Polyfills {
   modules: Record<string, Record<string, unknown>>;
+  createVirtualFs(opts: VirtualFsOptions): VirtualFs;
+  createTmpStore(): TmpStore;
   Process: new (impl: { env: Record<string, string>; hrtime: unknown; nextTick: unknown }) => Record<string, unknown>;
 }
 let polyfills: Polyfills | undefined;
@@ -72,13 +75,15 @@ export const BUILTIN_NAMES: readonly string[] = Object.freeze(builtinModules.fil
 export interface NodeModulesOptions {
   /** Workers' `process` (./process.ts). */
   process: () => unknown;
-  /** `node:fs` and `node:fs/promises`, or undefined for unenv's stubs. */
-  fs?: () => { fs: unknown; promises: unknown };
+  /** What `node:fs` shows: the bundle's modules in /bundle, and the current request's /tmp. */
+  fs: VirtualFsOptions;
 }
 
 /** Returns the resolver for `node:*` specifiers, or undefined for a name that is not a Node module. */
 export function createNodeModules(opts: NodeModulesOptions): (specifier: string) => unknown {
   const cache = new Map<string, unknown>();
+  let vfs: VirtualFs | undefined;
+  const virtualFs = () => (vfs ??= loadPolyfills().createVirtualFs(opts.fs));
   const curated: Record<string, () => unknown> = {
     process: opts.process,
     crypto: () => omit(hostRequire("node:crypto"), ["setEngine", "secureHeapUsed"]),
@@ -91,8 +96,8 @@ export function createNodeModules(opts: NodeModulesOptions): (specifier: string)
       return m;
     },
     module: () => workersModule(resolve),
-    fs: () => (opts.fs ? opts.fs().fs : loadPolyfills().modules.fs),
-    "fs/promises": () => (opts.fs ? opts.fs().promises : loadPolyfills().modules["fs/promises"]),
+    fs: () => virtualFs().fs,
+    "fs/promises": () => virtualFs().promises,
   };
   function load(name: string): unknown {
     if (Object.hasOwn(curated, name)) return curated[name]!();

@@ -5,6 +5,8 @@
  * wrangler injects for the same modules. The bundle is loaded on first use, so apps that never
  * import such a module do not pay for it.
  *
+ * Cloudflare's virtual file system (./fs/) travels in the same bundle, for the same reason.
+ *
  * The bundler resolves every `node:` import inside unenv to unenv's own polyfill, except the few
  * modules listed in SAFE_NATIVE there (events, stream, …), so nothing here reaches the host.
  */
@@ -16,8 +18,6 @@ import * as diagnostics_channel from "unenv/node/diagnostics_channel";
 import * as dns from "unenv/node/dns";
 import * as dns_promises from "unenv/node/dns/promises";
 import * as domain from "unenv/node/domain";
-import * as fs from "unenv/node/fs";
-import * as fs_promises from "unenv/node/fs/promises";
 import * as http from "unenv/node/http";
 import * as http2 from "unenv/node/http2";
 import * as https from "unenv/node/https";
@@ -52,8 +52,6 @@ export const modules: Record<string, Record<string, unknown>> = {
   dns,
   "dns/promises": dns_promises,
   domain,
-  fs,
-  "fs/promises": fs_promises,
   http,
   http2,
   https,
@@ -77,3 +75,4 @@ export const modules: Record<string, Record<string, unknown>> = {
 };
 
 export { Process };
+export { createVirtualFs, createTmpStore } from "./fs/index.js";
