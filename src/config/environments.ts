@@ -99,7 +99,8 @@ function mergeEnvironment(top: RawTopLevel, env: RawEnvironment, envName: string
     merged.routes = env.routes;
   }
   // Wrangler deploys an environment as a Worker named `<name>-<env>` unless the section names it.
-  if (env.name === undefined && top.name !== undefined) merged.name = `${top.name}-${envName}`;
+  // An empty top-level name means "the folder's name", which resolveName suffixes itself.
+  if (env.name === undefined && top.name) merged.name = `${top.name}-${envName}`;
   return {
     raw: merged as RawTopLevel,
     envName,

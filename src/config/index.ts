@@ -4,7 +4,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { checkDuplicateBindings, collectUnsupportedBindings } from "./bindings.js";
+import { checkDuplicateBindings, collectUnsupportedBindings, resolveKvNamespaces } from "./bindings.js";
 import { resolveDurableObjects } from "./durable-objects.js";
 import { selectEnvironment } from "./environments.js";
 import { resolveConfigFile } from "./find.js";
@@ -64,7 +64,7 @@ export async function loadConfig(dirOrFile: string, overrides: ConfigOverrides =
   const compatibilityFlags = [...(raw.compatibility_flags ?? [])];
   const nodejsCompat = resolveNodejsCompat(compatibilityFlags, compatibilityDate, origin("compatibility_flags"), problems);
   const objects = resolveDurableObjects(raw, origin, problems);
-  const kvNamespaces = (raw.kv_namespaces ?? []).map((kv) => ({ binding: kv.binding, id: kv.id ?? kv.binding }));
+  const kvNamespaces = resolveKvNamespaces(raw, origin, problems);
   const services = (raw.services ?? []).map((s) => ({
     binding: s.binding,
     service: s.service,

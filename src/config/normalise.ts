@@ -9,29 +9,39 @@ import { CLOUDFLARE_CRON_OPTIONS } from "../cron/index.js";
 import type { SelectedConfig } from "./environments.js";
 import { exampleFor } from "./issues.js";
 import { errorMessage } from "../shared/errors.js";
-import { formatPath, type FieldPath, type Problems } from "./internal.js";
+import { MAX_WORKER_NAME_LENGTH, appNameProblem } from "../shared/names.js";
+import { describeValue, formatPath, type FieldPath, type Problems } from "./internal.js";
 import type { RawRoute } from "./schema.js";
 import type { LimitsConfig, RouteConfig } from "./types.js";
 
 /** `nodejs_compat` is on by default from this compatibility date (workerd, July 2026). */
 export const NODEJS_COMPAT_DEFAULT_DATE = "2026-08-04";
 
-const NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
-
-/** The Worker's name: `name`, else the folder's name made safe for logs and storage paths. */
+/**
+ * The Worker's name: `name` (already checked against Cloudflare's rule by the schema), else, as
+ * wrangler does when it is absent or "", the project folder's name made safe for logs and storage
+ * paths. An environment adds `-<env>` unless its section sets `name` (see environments.ts). The
+ * folder's name keeps its case: state stored under it must stay where it is.
+ */
 export function resolveName(sel: SelectedConfig, rootDir: string, problems: Problems): string {
-  const name = sel.raw.name;
-  if (name === undefined) {
-    const base = path.basename(rootDir).replace(/[^A-Za-z0-9_-]+/g, "-").replace(/^-+|-+$/g, "") || "worker";
-    return sel.envName === undefined ? base : `${base}-${sel.envName}`;
-  }
-  if (!NAME.test(name)) {
+  const written = sel.raw.name;
+  const suffix = sel.envName === undefined ? "" : `-${sel.envName}`;
+  const name = written === undefined || written === "" ? `${folderName(rootDir)}${suffix}` : written;
+  const expected = appNameProblem(name);
+  if (expected !== undefined) {
+    // A name written in the file passed the schema; only one with `-<env>` appended can fail here.
+    const why = sel.envName === undefined ? "" : ` (the Worker name for --env ${JSON.stringify(sel.envName).slice(0, 70)})`;
     problems.error(
       formatPath([...sel.origin("name"), "name"]),
-      `found ${JSON.stringify(name)}, expected letters, digits, "-" and "_" only (Ledge uses the name in storage paths). Example: ${problems.example("name", "my-worker")}`,
+      `found ${describeValue(name, problems.format)}${why}, expected ${expected}. Set a shorter name, e.g. ${problems.example("name", "my-worker")}`,
     );
   }
   return name;
+}
+
+function folderName(rootDir: string): string {
+  const safe = path.basename(rootDir).replace(/[^A-Za-z0-9_-]+/g, "-").replace(/^[-_]+|-+$/g, "");
+  return safe.slice(0, MAX_WORKER_NAME_LENGTH).replace(/-+$/, "") || "worker";
 }
 
 /** Absolute path of `main`, resolved against the config file's folder, which must exist. */
