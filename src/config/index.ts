@@ -10,6 +10,7 @@ import { selectEnvironment } from "./environments.js";
 import { resolveConfigFile } from "./find.js";
 import { displayPath, formatPath, Problems } from "./internal.js";
 import {
+  checkAssetsDirectory,
   resolveCompatibilityDate,
   resolveCrons,
   resolveLimits,
@@ -60,6 +61,7 @@ export async function loadConfig(dirOrFile: string, overrides: ConfigOverrides =
 
   const name = resolveName(sel, rootDir, problems);
   const main = resolveMain(sel, rootDir, problems);
+  checkAssetsDirectory(sel, rootDir, problems);
   const compatibilityDate = resolveCompatibilityDate(sel, (options.now ?? (() => new Date()))(), problems);
   const compatibilityFlags = [...(raw.compatibility_flags ?? [])];
   const nodejsCompat = resolveNodejsCompat(compatibilityFlags, compatibilityDate, origin("compatibility_flags"), problems);

@@ -10,6 +10,7 @@ import type { SelectedConfig } from "./environments.js";
 import { exampleFor } from "./issues.js";
 import { errorMessage } from "../shared/errors.js";
 import { MAX_WORKER_NAME_LENGTH, appNameProblem } from "../shared/names.js";
+import { isInside } from "../shared/paths.js";
 import { describeValue, formatPath, type FieldPath, type Problems } from "./internal.js";
 import type { RawRoute } from "./schema.js";
 import type { LimitsConfig, RouteConfig } from "./types.js";
@@ -44,7 +45,11 @@ function folderName(rootDir: string): string {
   return safe.slice(0, MAX_WORKER_NAME_LENGTH).replace(/-+$/, "") || "worker";
 }
 
-/** Absolute path of `main`, resolved against the config file's folder, which must exist. */
+/**
+ * Absolute path of `main`, resolved against the config file's folder. It must be a file inside the
+ * project folder: a Worker's code is its project's, and a build error shows lines of the entry
+ * module, which must never be a file from elsewhere on the machine (`main = "/etc/passwd"`).
+ */
 export function resolveMain(sel: SelectedConfig, rootDir: string, problems: Problems): string {
   const field = formatPath([...sel.origin("main"), "main"]);
   const main = sel.raw.main;
@@ -53,6 +58,11 @@ export function resolveMain(sel: SelectedConfig, rootDir: string, problems: Prob
     return path.join(rootDir, "src", "index.ts");
   }
   const resolved = path.resolve(rootDir, main);
+  const written = describeValue(main, problems.format);
+  if (main.includes("\0") || !isInside(rootDir, resolved)) {
+    problems.error(field, `${written} is outside the project folder ${rootDir}; the entry module must be inside it. Example: ${exampleFor(problems, ["main"])}`);
+    return resolved;
+  }
   let isFile = false;
   try {
     isFile = fs.statSync(resolved).isFile();
@@ -60,9 +70,24 @@ export function resolveMain(sel: SelectedConfig, rootDir: string, problems: Prob
     // A missing file is reported below, with the path the user can check.
   }
   if (!isFile) {
-    problems.error(field, `the entry module ${resolved} does not exist or is not a file (main = ${JSON.stringify(main)} is resolved relative to ${rootDir}).`);
+    problems.error(field, `the entry module ${resolved} does not exist or is not a file (main = ${written} is resolved relative to ${rootDir}).`);
+  } else if (!isInside(fs.realpathSync(rootDir), fs.realpathSync(resolved))) {
+    problems.error(field, `${written} is a link to a file outside the project folder ${rootDir}; the entry module must be inside it.`);
   }
   return resolved;
+}
+
+/**
+ * `assets.directory` is not served yet (a warning says so), but it is checked now so that a config
+ * that will be served later cannot point outside the project (`directory = "../../"`).
+ */
+export function checkAssetsDirectory(sel: SelectedConfig, rootDir: string, problems: Problems): void {
+  const directory = sel.raw.assets?.directory;
+  if (directory === undefined || (!directory.includes("\0") && isInside(rootDir, path.resolve(rootDir, directory)))) return;
+  problems.error(
+    formatPath([...sel.origin("assets"), "assets", "directory"]),
+    `${describeValue(directory, problems.format)} is outside the project folder ${rootDir}; static assets must be inside it. Example: ${problems.example("directory", "./public")}`,
+  );
 }
 
 /** `compatibility_date`, or today's date in UTC (with a warning) when absent. */

@@ -1,7 +1,8 @@
 /**
- * Paths built from a config stay inside their roots: the state paths built from class names,
- * namespace keys and object ids stay inside the state folder even for a config that never went
- * through validation (a start-up cache file is one way such a config reaches the runtime).
+ * Paths built from a config stay inside their roots: `main` and `assets.directory` inside the project
+ * folder (config errors), and the state paths built from class names, namespace keys and object ids
+ * inside the state folder even for a config that never went through validation (a start-up cache
+ * file is one way such a config reaches the runtime).
  */
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -11,9 +12,11 @@ import { describe, test } from "node:test";
 import { loadConfig } from "../../src/config/index.js";
 import { namespaceDir, namespaceKey, objectFile, removeDeletedClasses } from "../../src/objects/naming.js";
 import { insideRoot, isInside } from "../../src/shared/paths.js";
-import { projectsPerTest, TOML_HEADER } from "../fixtures/config/project.js";
+import { configErrorOf, projectsPerTest, TOML_HEADER } from "../fixtures/config/project.js";
 
 const { toml } = projectsPerTest();
+
+const AFTER_MAIN = TOML_HEADER.split("\n").filter((l) => !l.startsWith("main")).join("\n");
 
 describe("insideRoot", () => {
   test("joins names below the root", () => {
@@ -65,6 +68,64 @@ describe("state paths never leave the state folder, even without validation", ()
       assert.throws(() => namespaceDir(state, "../kv"), { code: "LEDGE_PATH_OUTSIDE_ROOT" });
     } finally {
       fs.rmSync(state, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("main stays inside the project folder", () => {
+  test("main in another project is refused, naming the file and the field", async () => {
+    const other = fs.mkdtempSync(path.join(os.tmpdir(), "ledge-other-"));
+    fs.mkdirSync(path.join(other, "src"));
+    fs.writeFileSync(path.join(other, "src", "index.js"), "export default {};\n");
+    try {
+      const p = toml(`main = "../${path.basename(other)}/src/index.js"\n${AFTER_MAIN}`);
+      const message = await configErrorOf(loadConfig(p.dir));
+      assert.equal(
+        message,
+        `${path.join(p.dir, "wrangler.toml")}: main: "../${path.basename(other)}/src/index.js" is outside the project folder ${p.dir}; the entry module must be inside it. Example: main = "src/index.ts"`,
+      );
+    } finally {
+      fs.rmSync(other, { recursive: true, force: true });
+    }
+  });
+
+  test("an absolute main outside the project is refused without reading it", async () => {
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), "ledge-outside-"));
+    const secret = path.join(outside, "secret.js");
+    fs.writeFileSync(secret, "password hunter2\n");
+    try {
+      const p = toml(`main = ${JSON.stringify(secret)}\n${AFTER_MAIN}`);
+      const message = await configErrorOf(loadConfig(p.dir));
+      assert.match(message, /main: ".*secret\.js" is outside the project folder/);
+      assert.doesNotMatch(message, /hunter2/);
+    } finally {
+      fs.rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
+  test("a main inside the project that links to a file outside it is refused", async () => {
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), "ledge-outside-"));
+    fs.writeFileSync(path.join(outside, "index.js"), "export default {};\n");
+    try {
+      const p = toml(`main = "src/linked.js"\n${AFTER_MAIN}`);
+      fs.symlinkSync(path.join(outside, "index.js"), path.join(p.dir, "src", "linked.js"));
+      assert.match(await configErrorOf(loadConfig(p.dir)), /main: "src\/linked\.js" is a link to a file outside the project folder/);
+    } finally {
+      fs.rmSync(outside, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("assets.directory stays inside the project folder", () => {
+  test('"../../" is refused; a folder inside the project, or the project itself, is accepted', async () => {
+    const out = toml(`${TOML_HEADER}[assets]\ndirectory = "../../"\n`);
+    assert.match(
+      await configErrorOf(loadConfig(out.dir)),
+      /wrangler\.toml: assets\.directory: "\.\.\/\.\.\/" is outside the project folder .*; static assets must be inside it\. Example: directory = "\.\/public"/,
+    );
+    for (const directory of ["./public", "."]) {
+      const config = await loadConfig(toml(`${TOML_HEADER}[assets]\ndirectory = "${directory}"\n`).dir);
+      assert.match(config.warnings.join("\n"), /assets: static assets are not served by Ledge yet/, directory);
     }
   });
 });
