@@ -52,7 +52,7 @@ export function selectEnvironment(input: unknown, envName: string | undefined, p
   }
 
   const sections = isRecord(input.env) ? input.env : {};
-  const rawEnv = sections[envName];
+  const rawEnv = Object.hasOwn(sections, envName) ? sections[envName] : undefined;
   let env: RawEnvironment = {};
   if (rawEnv === undefined) {
     const names = Object.keys(sections);

@@ -209,7 +209,8 @@ export function unknownFieldWarnings(problems: Problems, schema: AnySchema, valu
   };
   if (def.type === "object" && isRecord(value)) {
     for (const [key, inner] of Object.entries(value)) {
-      const field = def.shape?.[key];
+      // Own keys only: a field called `__proto__` must not find Object.prototype.
+      const field = def.shape !== undefined && Object.hasOwn(def.shape, key) ? def.shape[key] : undefined;
       if (field !== undefined) unknownFieldWarnings(problems, field, inner, [...p, key]);
       else if (def.catchall === undefined) {
         const near = closest(key, Object.keys(def.shape ?? {}));
