@@ -6,11 +6,12 @@
  */
 import { readFile } from "node:fs/promises";
 import { builtinModules } from "node:module";
-import { relative } from "node:path";
+import { resolve } from "node:path";
 import * as esbuild from "esbuild";
 import type { AppConfig, ModuleRuleConfig } from "../config/types.js";
 import { RUNTIME_REQUIRE } from "../shared/bundle-format.js";
 import { LedgeError } from "../shared/errors.js";
+import { displayPath, isInside } from "../shared/paths.js";
 
 export interface BundleResult {
   code: string;
@@ -30,6 +31,8 @@ const NODE_BUILTINS = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 
 export async function bundle(config: AppConfig): Promise<BundleResult> {
   const t0 = performance.now();
+  // The config validator refuses such a main; this holds for configs that reach here without it.
+  if (!isInside(config.rootDir, config.main)) throw new BuildError(`Build failed: main (${config.main}) is outside the project folder ${config.rootDir}.`);
   let result: esbuild.BuildResult<{ write: false; metafile: true }>;
   try {
     result = await esbuild.build({
@@ -83,7 +86,7 @@ function runtimeModules(config: AppConfig): esbuild.Plugin {
         return {
           errors: [
             {
-              text: `Could not resolve "${args.path}": Node.js APIs need Node.js compatibility. Add "nodejs_compat" to compatibility_flags in ${relative(config.rootDir, config.configPath)} (or set compatibility_date to 2026-08-04 or later).`,
+              text: `Could not resolve "${args.path}": Node.js APIs need Node.js compatibility. Add "nodejs_compat" to compatibility_flags in ${displayPath(config.configPath)} (or set compatibility_date to 2026-08-04 or later).`,
             },
           ],
         };
@@ -146,13 +149,23 @@ function moduleRules(rules: ModuleRuleConfig[]): esbuild.Plugin {
   };
 }
 
+/**
+ * esbuild's messages, one per line, each naming its file so it can be opened from the user's
+ * working directory (esbuild names files relative to the project folder, which is not the working
+ * directory when `ledge serve some/dir` runs). A file outside the project (a hoisted dependency, or
+ * whatever an import points at) is named, but neither its lines nor esbuild's text about it are
+ * shown: that text quotes the file (`Expected ";" but found "hunter2"`), and such a file may be
+ * anything on the machine.
+ */
 function formatBuildFailure(err: unknown, root: string): string {
   const failure = err as { errors?: esbuild.Message[] };
   if (!failure.errors?.length) return `Build failed: ${(err as Error).message}`;
   const lines = failure.errors.map((m) => {
-    const loc = m.location ? `${relative(root, m.location.file) || m.location.file}:${m.location.line}:${m.location.column + 1}: ` : "";
-    const src = m.location?.lineText ? `\n    ${m.location.lineText}` : "";
-    return `${loc}${m.text}${src}`;
+    if (!m.location) return m.text;
+    const file = resolve(root, m.location.file);
+    const loc = `${displayPath(file)}:${m.location.line}:${m.location.column + 1}: `;
+    if (!isInside(root, file)) return `${loc}cannot be bundled (the file is outside the project folder ${root}, so its contents are not shown)`;
+    return `${loc}${m.text}${m.location.lineText ? `\n    ${m.location.lineText}` : ""}`;
   });
   return `Build failed with ${lines.length} error${lines.length === 1 ? "" : "s"}:\n${lines.join("\n")}`;
 }

@@ -1,8 +1,29 @@
 /**
- * Bindings Ledge does not implement yet, and the check that every name on `env` is used once.
+ * KV namespaces, bindings Ledge does not implement yet, and the check that every name on `env` is
+ * used once.
  */
-import { formatPath, isRecord, type FieldPath, type Problems } from "./internal.js";
+import { kvNamespaceIdProblem } from "../shared/names.js";
+import { describeValue, formatPath, isRecord, type FieldPath, type Problems } from "./internal.js";
 import { MAP_BINDINGS, UNSUPPORTED_BINDINGS, type RawTopLevel } from "./schema.js";
+import type { KvNamespaceBindingConfig } from "./types.js";
+
+/**
+ * `kv_namespaces`, with the id defaulting to the binding name as in `wrangler dev`. The id names the
+ * namespace's file in the state folder, so it must be a name, not a path (src/shared/names.ts).
+ */
+export function resolveKvNamespaces(raw: RawTopLevel, origin: (field: string) => FieldPath, problems: Problems): KvNamespaceBindingConfig[] {
+  const at = [...origin("kv_namespaces"), "kv_namespaces"];
+  return (raw.kv_namespaces ?? []).map((kv, i) => {
+    const id = kv.id ?? kv.binding;
+    const expected = kvNamespaceIdProblem(id);
+    if (expected !== undefined) {
+      const field = formatPath([...at, i, kv.id === undefined ? "binding" : "id"]);
+      const role = kv.id === undefined ? "the binding name, used as the namespace id because id is not set" : "the namespace id";
+      problems.error(field, `found ${describeValue(id, problems.format)} as ${role}; expected ${expected}. Example: ${problems.example("id", "cache")}`);
+    }
+    return { binding: kv.binding, id };
+  });
+}
 
 /** A name that ends up on `env`, with the place it was declared (for "used twice" messages). */
 export interface NamedBinding {

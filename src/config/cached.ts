@@ -7,10 +7,12 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { isInside } from "../shared/paths.js";
 import { resolveConfigFile } from "./find.js";
 import type { AppConfig, ConfigOverrides } from "./types.js";
 
-const CACHE_VERSION = "1";
+/** Bumped whenever validation changes, so configs cached under older rules are checked again. */
+const CACHE_VERSION = "2";
 
 function readOr(path: string): string {
   try {
@@ -31,8 +33,9 @@ export async function loadConfigCached(dirOrFile: string, overrides: ConfigOverr
   const cacheFile = join(root, ".ledge", "build", `config-${h.digest("hex").slice(0, 32)}.json`);
   try {
     const cached = JSON.parse(readFileSync(cacheFile, "utf8")) as AppConfig;
-    // `main` must still exist: its absence is a config error the full loader reports well.
-    if (existsSync(cached.main)) return cached;
+    // `main` must still exist: its absence is a config error the full loader reports well. The file
+    // sits in the project, so it is only trusted to describe this project, with main inside it.
+    if (cached.configPath === configPath && cached.rootDir === root && isInside(root, cached.main) && existsSync(cached.main)) return cached;
   } catch {
     // No cache yet, or unreadable: fall through to the full load.
   }

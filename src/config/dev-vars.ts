@@ -3,6 +3,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { isInside } from "../shared/paths.js";
 
 export interface DevVars {
   /** Absolute path of the file that was read. */
@@ -20,6 +21,8 @@ export function readDevVars(rootDir: string, envName: string | undefined): DevVa
   const candidates = envName === undefined ? [".dev.vars"] : [`.dev.vars.${envName}`, ".dev.vars"];
   for (const name of candidates) {
     const file = path.join(rootDir, name);
+    // `--env` is free text; `--env x/../../..` must not read a file outside the project.
+    if (!isInside(rootDir, file)) continue;
     let text: string;
     try {
       text = fs.readFileSync(file, "utf8");

@@ -2,7 +2,8 @@
  * Durable Object bindings and class lifecycle: which classes exist after `migrations` (applied in
  * order) or the declarative `exports` map, and whether every local binding points at one of them.
  */
-import { formatPath, type FieldPath, type Problems } from "./internal.js";
+import { classNameProblem } from "../shared/names.js";
+import { describeValue, formatPath, type FieldPath, type Problems } from "./internal.js";
 import type { RawExport, RawMigration, RawTopLevel } from "./schema.js";
 import type { DurableObjectBindingConfig, DurableObjectClassConfig } from "./types.js";
 
@@ -154,7 +155,15 @@ function applyMigrations(migrations: readonly RawMigration[], prefix: FieldPath,
 
 function applyExports(exportsMap: Record<string, RawExport>, prefix: FieldPath, problems: Problems): Lifecycle {
   const life = emptyLifecycle();
-  const entries = Object.entries(exportsMap).filter(([, e]) => e.type === "durable-object");
+  const entries = Object.entries(exportsMap).filter(([className, e]) => {
+    if (e.type !== "durable-object") return false;
+    // The key is the class name, which names the class's storage folder: it must be a name, not a path.
+    const expected = classNameProblem(className);
+    if (expected !== undefined) {
+      problems.error(formatPath([...prefix, "exports", className]), `found the class name ${describeValue(className, problems.format)}, expected ${expected}.`);
+    }
+    return expected === undefined;
+  });
   const isLive = (e: RawExport) => e.state === undefined || e.state === "created" || e.state === "expecting-transfer";
   for (const [className, entry] of entries) {
     const here = formatPath([...prefix, "exports", className]);

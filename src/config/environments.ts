@@ -52,7 +52,7 @@ export function selectEnvironment(input: unknown, envName: string | undefined, p
   }
 
   const sections = isRecord(input.env) ? input.env : {};
-  const rawEnv = sections[envName];
+  const rawEnv = Object.hasOwn(sections, envName) ? sections[envName] : undefined;
   let env: RawEnvironment = {};
   if (rawEnv === undefined) {
     const names = Object.keys(sections);
@@ -99,7 +99,8 @@ function mergeEnvironment(top: RawTopLevel, env: RawEnvironment, envName: string
     merged.routes = env.routes;
   }
   // Wrangler deploys an environment as a Worker named `<name>-<env>` unless the section names it.
-  if (env.name === undefined && top.name !== undefined) merged.name = `${top.name}-${envName}`;
+  // An empty top-level name means "the folder's name", which resolveName suffixes itself.
+  if (env.name === undefined && top.name) merged.name = `${top.name}-${envName}`;
   return {
     raw: merged as RawTopLevel,
     envName,

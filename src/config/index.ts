@@ -4,12 +4,13 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { checkDuplicateBindings, collectUnsupportedBindings } from "./bindings.js";
+import { checkDuplicateBindings, collectUnsupportedBindings, resolveKvNamespaces } from "./bindings.js";
 import { resolveDurableObjects } from "./durable-objects.js";
 import { selectEnvironment } from "./environments.js";
 import { resolveConfigFile } from "./find.js";
 import { displayPath, formatPath, Problems } from "./internal.js";
 import {
+  checkAssetsDirectory,
   resolveCompatibilityDate,
   resolveCrons,
   resolveLimits,
@@ -60,11 +61,12 @@ export async function loadConfig(dirOrFile: string, overrides: ConfigOverrides =
 
   const name = resolveName(sel, rootDir, problems);
   const main = resolveMain(sel, rootDir, problems);
+  checkAssetsDirectory(sel, rootDir, problems);
   const compatibilityDate = resolveCompatibilityDate(sel, (options.now ?? (() => new Date()))(), problems);
   const compatibilityFlags = [...(raw.compatibility_flags ?? [])];
   const nodejsCompat = resolveNodejsCompat(compatibilityFlags, compatibilityDate, origin("compatibility_flags"), problems);
   const objects = resolveDurableObjects(raw, origin, problems);
-  const kvNamespaces = (raw.kv_namespaces ?? []).map((kv) => ({ binding: kv.binding, id: kv.id ?? kv.binding }));
+  const kvNamespaces = resolveKvNamespaces(raw, origin, problems);
   const services = (raw.services ?? []).map((s) => ({
     binding: s.binding,
     service: s.service,

@@ -2,7 +2,7 @@
  * Helpers shared by the files of `src/config/`. Nothing here is part of the folder's contract;
  * other folders import `./index.js` only.
  */
-import path from "node:path";
+import { displayPath } from "../shared/paths.js";
 import { ConfigError } from "./types.js";
 
 /** The syntax examples in messages are written in: the user's own file format. */
@@ -21,21 +21,14 @@ export function formatPath(p: FieldPath): string {
   for (const segment of p) {
     if (typeof segment === "number") out += `[${segment}]`;
     else {
-      const key = IDENTIFIER.test(segment) ? segment : JSON.stringify(segment);
+      const key = IDENTIFIER.test(segment) ? segment : truncate(JSON.stringify(segment));
       out += out === "" ? key : `.${key}`;
     }
   }
   return out;
 }
 
-/**
- * Files are named relative to the working directory when they sit below it: that is shorter, and it is
- * what the user typed. Anything else is named by its absolute path.
- */
-export function displayPath(file: string): string {
-  const relative = path.relative(process.cwd(), file);
-  return relative !== "" && !relative.startsWith("..") && !path.isAbsolute(relative) ? relative : file;
-}
+export { displayPath } from "../shared/paths.js";
 
 /** Describes a value the user wrote, short enough to sit inside a one-line message. */
 export function describeValue(value: unknown, format: ConfigFormat): string {

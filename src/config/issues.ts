@@ -42,6 +42,10 @@ const HINTS: Record<string, Hint> = {
   "migrations[].new_classes": { example: ["Counter"] },
   "migrations[].new_sqlite_classes": { example: ["Counter"] },
   "migrations[].deleted_classes": { example: ["OldCounter"] },
+  "migrations[].new_classes[]": { example: "Counter" },
+  "migrations[].new_sqlite_classes[]": { example: "Counter" },
+  "migrations[].deleted_classes[]": { example: "OldCounter" },
+  "migrations[].transferred_classes[].to": { example: "Counter" },
   "migrations[].renamed_classes": { example: [{ from: "OldName", to: "NewName" }] },
   "migrations[].renamed_classes[]": { example: { from: "OldName", to: "NewName" } },
   "migrations[].renamed_classes[].from": { example: "OldName" },
@@ -168,7 +172,9 @@ export function reportIssues(problems: Problems, issues: readonly Issue[], input
     const full = [...prefix, ...local];
     const found = valueAt(input, local);
     const hint = HINTS[hintKey(full)];
-    const expected = hint?.expected !== undefined && issue.code !== "invalid_value" ? hint.expected : expectedFromIssue(issue, problems.format);
+    // A hint's wording describes the field in general; an enum's values or a name rule say more.
+    const specific = issue.code === "invalid_value" || issue.code === "custom";
+    const expected = hint?.expected !== undefined && !specific ? hint.expected : expectedFromIssue(issue, problems.format);
     const what = found === undefined ? `missing; expected ${expected}` : `found ${describeValue(found, problems.format)}, expected ${expected}`;
     const ex = exampleFor(problems, full);
     problems.error(formatPath(full), `${what}.${ex === undefined ? "" : ` Example: ${ex}`}`);
@@ -203,7 +209,8 @@ export function unknownFieldWarnings(problems: Problems, schema: AnySchema, valu
   };
   if (def.type === "object" && isRecord(value)) {
     for (const [key, inner] of Object.entries(value)) {
-      const field = def.shape?.[key];
+      // Own keys only: a field called `__proto__` must not find Object.prototype.
+      const field = def.shape !== undefined && Object.hasOwn(def.shape, key) ? def.shape[key] : undefined;
       if (field !== undefined) unknownFieldWarnings(problems, field, inner, [...p, key]);
       else if (def.catchall === undefined) {
         const near = closest(key, Object.keys(def.shape ?? {}));

@@ -9,32 +9,47 @@ import { CLOUDFLARE_CRON_OPTIONS } from "../cron/index.js";
 import type { SelectedConfig } from "./environments.js";
 import { exampleFor } from "./issues.js";
 import { errorMessage } from "../shared/errors.js";
-import { formatPath, type FieldPath, type Problems } from "./internal.js";
+import { MAX_WORKER_NAME_LENGTH, appNameProblem } from "../shared/names.js";
+import { isInside } from "../shared/paths.js";
+import { describeValue, formatPath, type FieldPath, type Problems } from "./internal.js";
 import type { RawRoute } from "./schema.js";
 import type { LimitsConfig, RouteConfig } from "./types.js";
 
 /** `nodejs_compat` is on by default from this compatibility date (workerd, July 2026). */
 export const NODEJS_COMPAT_DEFAULT_DATE = "2026-08-04";
 
-const NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
-
-/** The Worker's name: `name`, else the folder's name made safe for logs and storage paths. */
+/**
+ * The Worker's name: `name` (already checked against Cloudflare's rule by the schema), else, as
+ * wrangler does when it is absent or "", the project folder's name made safe for logs and storage
+ * paths. An environment adds `-<env>` unless its section sets `name` (see environments.ts). The
+ * folder's name keeps its case: state stored under it must stay where it is.
+ */
 export function resolveName(sel: SelectedConfig, rootDir: string, problems: Problems): string {
-  const name = sel.raw.name;
-  if (name === undefined) {
-    const base = path.basename(rootDir).replace(/[^A-Za-z0-9_-]+/g, "-").replace(/^-+|-+$/g, "") || "worker";
-    return sel.envName === undefined ? base : `${base}-${sel.envName}`;
-  }
-  if (!NAME.test(name)) {
+  const written = sel.raw.name;
+  const suffix = sel.envName === undefined ? "" : `-${sel.envName}`;
+  const name = written === undefined || written === "" ? `${folderName(rootDir)}${suffix}` : written;
+  const expected = appNameProblem(name);
+  if (expected !== undefined) {
+    // A name written in the file passed the schema; only one with `-<env>` appended can fail here.
+    const why = sel.envName === undefined ? "" : ` (the Worker name for --env ${JSON.stringify(sel.envName).slice(0, 70)})`;
     problems.error(
       formatPath([...sel.origin("name"), "name"]),
-      `found ${JSON.stringify(name)}, expected letters, digits, "-" and "_" only (Ledge uses the name in storage paths). Example: ${problems.example("name", "my-worker")}`,
+      `found ${describeValue(name, problems.format)}${why}, expected ${expected}. Set a shorter name, e.g. ${problems.example("name", "my-worker")}`,
     );
   }
   return name;
 }
 
-/** Absolute path of `main`, resolved against the config file's folder, which must exist. */
+function folderName(rootDir: string): string {
+  const safe = path.basename(rootDir).replace(/[^A-Za-z0-9_-]+/g, "-").replace(/^[-_]+|-+$/g, "");
+  return safe.slice(0, MAX_WORKER_NAME_LENGTH).replace(/-+$/, "") || "worker";
+}
+
+/**
+ * Absolute path of `main`, resolved against the config file's folder. It must be a file inside the
+ * project folder: a Worker's code is its project's, and a build error shows lines of the entry
+ * module, which must never be a file from elsewhere on the machine (`main = "/etc/passwd"`).
+ */
 export function resolveMain(sel: SelectedConfig, rootDir: string, problems: Problems): string {
   const field = formatPath([...sel.origin("main"), "main"]);
   const main = sel.raw.main;
@@ -43,6 +58,11 @@ export function resolveMain(sel: SelectedConfig, rootDir: string, problems: Prob
     return path.join(rootDir, "src", "index.ts");
   }
   const resolved = path.resolve(rootDir, main);
+  const written = describeValue(main, problems.format);
+  if (main.includes("\0") || !isInside(rootDir, resolved)) {
+    problems.error(field, `${written} is outside the project folder ${rootDir}; the entry module must be inside it. Example: ${exampleFor(problems, ["main"])}`);
+    return resolved;
+  }
   let isFile = false;
   try {
     isFile = fs.statSync(resolved).isFile();
@@ -50,9 +70,24 @@ export function resolveMain(sel: SelectedConfig, rootDir: string, problems: Prob
     // A missing file is reported below, with the path the user can check.
   }
   if (!isFile) {
-    problems.error(field, `the entry module ${resolved} does not exist or is not a file (main = ${JSON.stringify(main)} is resolved relative to ${rootDir}).`);
+    problems.error(field, `the entry module ${resolved} does not exist or is not a file (main = ${written} is resolved relative to ${rootDir}).`);
+  } else if (!isInside(fs.realpathSync(rootDir), fs.realpathSync(resolved))) {
+    problems.error(field, `${written} is a link to a file outside the project folder ${rootDir}; the entry module must be inside it.`);
   }
   return resolved;
+}
+
+/**
+ * `assets.directory` is not served yet (a warning says so), but it is checked now so that a config
+ * that will be served later cannot point outside the project (`directory = "../../"`).
+ */
+export function checkAssetsDirectory(sel: SelectedConfig, rootDir: string, problems: Problems): void {
+  const directory = sel.raw.assets?.directory;
+  if (directory === undefined || (!directory.includes("\0") && isInside(rootDir, path.resolve(rootDir, directory)))) return;
+  problems.error(
+    formatPath([...sel.origin("assets"), "assets", "directory"]),
+    `${describeValue(directory, problems.format)} is outside the project folder ${rootDir}; static assets must be inside it. Example: ${problems.example("directory", "./public")}`,
+  );
 }
 
 /** `compatibility_date`, or today's date in UTC (with a warning) when absent. */

@@ -6,26 +6,37 @@
  * warnings by `unknownFieldWarnings` in `issues.ts`, which walks these same schemas.
  */
 import { z } from "zod";
+import { appNameProblem, classNameProblem, workerNameProblem } from "../shared/names.js";
 
 const nonEmpty = z.string().min(1);
 const stringList = z.array(z.string());
+
+/** A string that must pass one of the name rules of src/shared/names.ts (they become file paths). */
+function named(problem: (name: string) => string | undefined) {
+  return z.string().superRefine((value, ctx) => {
+    const expected = problem(value);
+    if (expected !== undefined) ctx.addIssue({ code: "custom", message: expected });
+  });
+}
+const className = named(classNameProblem);
+const classList = z.array(className);
 /** Fields wrangler knows that Ledge accepts but does not act on. Their content is not checked. */
 const ignored = z.unknown().optional();
 
 const durableObjectBinding = z.object({
   name: nonEmpty,
-  class_name: nonEmpty,
-  script_name: z.string().optional(),
+  class_name: className,
+  script_name: named(appNameProblem).optional(),
   environment: z.string().optional(),
 });
 
 const migration = z.object({
   tag: nonEmpty,
-  new_classes: stringList.optional(),
-  new_sqlite_classes: stringList.optional(),
-  renamed_classes: z.array(z.object({ from: nonEmpty, to: nonEmpty })).optional(),
-  deleted_classes: stringList.optional(),
-  transferred_classes: z.array(z.object({ from: z.string(), from_script: z.string(), to: z.string() })).optional(),
+  new_classes: classList.optional(),
+  new_sqlite_classes: classList.optional(),
+  renamed_classes: z.array(z.object({ from: className, to: className })).optional(),
+  deleted_classes: classList.optional(),
+  transferred_classes: z.array(z.object({ from: z.string(), from_script: z.string(), to: className })).optional(),
 });
 export type RawMigration = z.infer<typeof migration>;
 
@@ -34,7 +45,7 @@ const exportEntry = z.object({
   type: z.enum(["durable-object", "worker"]),
   storage: z.enum(["sqlite", "legacy-kv"]).optional(),
   state: z.enum(["created", "deleted", "renamed", "transferred", "expecting-transfer"]).optional(),
-  renamed_to: nonEmpty.optional(),
+  renamed_to: className.optional(),
   transferred_to: z.string().optional(),
   transfer_from: z.string().optional(),
   container: ignored,
@@ -145,7 +156,8 @@ const unsupportedBindingFields = Object.fromEntries(
 
 /** Fields accepted both at the top level and inside `[env.<name>]`. */
 const environmentShape = {
-  name: nonEmpty.optional(),
+  // "" is allowed, as in wrangler: the Worker is then named after its folder (normalise.ts).
+  name: named((name) => (name === "" ? undefined : workerNameProblem(name))).optional(),
   main: nonEmpty.optional(),
   compatibility_date: z.string().optional(),
   compatibility_flags: stringList.optional(),

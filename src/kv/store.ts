@@ -17,6 +17,8 @@ import process from "node:process";
 import type Database from "better-sqlite3";
 import { openSqlite } from "../shared/sqlite.js";
 import { LedgeError } from "../shared/errors.js";
+import { kvIdFileName, kvNamespaceIdProblem } from "../shared/names.js";
+import { insideRoot } from "../shared/paths.js";
 
 /** One stored entry as a read sees it. */
 export interface KvEntry {
@@ -103,41 +105,18 @@ interface ListRow {
   metadata: string | null;
 }
 
-/** Longest file name we produce for a namespace id, leaving room for `.sqlite-wal` under 255 bytes. */
-const MAX_ID_FILE_NAME = 200;
-
 /**
  * Path of a namespace's database. Ids are usually 32 hex digits or a binding name; any other
  * character is percent-encoded (and `%` itself, so the mapping stays one-to-one). Ids that try to
- * leave the folder (`..`, separators, NUL) are refused rather than rewritten.
+ * leave the folder (`..`, separators, NUL) are refused rather than rewritten (src/shared/names.ts).
  * Example: `kvDbPath("/srv/app/.ledge/state", "MY_KV")` → `/srv/app/.ledge/state/kv/MY_KV.sqlite`.
  */
 export function kvDbPath(persistDir: string, namespaceId: string): string {
-  if (typeof namespaceId !== "string" || namespaceId === "") {
-    throw new LedgeError("LEDGE_KV_NAMESPACE_ID", "KV namespace id must be a non-empty string");
+  const problem = typeof namespaceId === "string" ? kvNamespaceIdProblem(namespaceId) : "a string";
+  if (problem !== undefined) {
+    throw new LedgeError("LEDGE_KV_NAMESPACE_ID", `KV namespace id ${JSON.stringify(namespaceId).slice(0, 80)} is not allowed: expected ${problem}`);
   }
-  if (namespaceId === "." || namespaceId === ".." || /[/\\\0]/.test(namespaceId)) {
-    throw new LedgeError(
-      "LEDGE_KV_NAMESPACE_ID",
-      `KV namespace id ${JSON.stringify(namespaceId)} is not allowed: it must not be "." or ".." or contain "/", "\\" or NUL`,
-    );
-  }
-  const fileName = encodeIdForFileName(namespaceId);
-  if (fileName.length > MAX_ID_FILE_NAME) {
-    throw new LedgeError("LEDGE_KV_NAMESPACE_ID", `KV namespace id is too long (${fileName.length} > ${MAX_ID_FILE_NAME} once encoded)`);
-  }
-  return join(persistDir, "kv", `${fileName}.sqlite`);
-}
-
-function encodeIdForFileName(id: string): string {
-  let out = "";
-  for (const byte of Buffer.from(id, "utf8")) {
-    const ch = String.fromCharCode(byte);
-    // A leading dot would make a hidden file; dots elsewhere are kept for readable ids.
-    const safe = /[A-Za-z0-9_-]/.test(ch) || (ch === "." && out !== "");
-    out += safe ? ch : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
-  }
-  return out;
+  return insideRoot(join(persistDir, "kv"), `${kvIdFileName(namespaceId)}.sqlite`);
 }
 
 /** Cursor = base64url of the last key returned; the next page continues strictly after it. */

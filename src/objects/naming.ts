@@ -7,6 +7,7 @@
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { AppConfig } from "../config/types.js";
+import { insideRoot } from "../shared/paths.js";
 
 export function originalClassName(config: Pick<AppConfig, "renamedClasses">, className: string): string {
   let name = className;
@@ -22,8 +23,14 @@ export function namespaceKey(app: string, config: Pick<AppConfig, "renamedClasse
   return `${app}-${config ? originalClassName(config, className) : className}`;
 }
 
+/** `<persistDir>/do/<key>`; throws when the key would leave `<persistDir>/do` (see shared/paths.ts). */
 export function namespaceDir(persistDir: string, key: string): string {
-  return join(persistDir, "do", key);
+  return insideRoot(join(persistDir, "do"), key);
+}
+
+/** The SQLite file of one object; its id (64 hex characters) must not leave the namespace folder. */
+export function objectFile(namespaceFolder: string, id: string): string {
+  return insideRoot(namespaceFolder, `${id}.sqlite`);
 }
 
 /** Removes the stored objects of classes that migrations deleted (as Cloudflare does at deploy). */

@@ -6,8 +6,9 @@
  * The wording of every message is covered in test/unit/config-*.test.ts; this checks the CLI edge.
  */
 import assert from "node:assert/strict";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import net, { type AddressInfo } from "node:net";
-import { join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { after, describe, test } from "node:test";
 import { removeDir, runLedge, startLedge, writeProject } from "../helpers/ledge.js";
 
@@ -118,7 +119,99 @@ describe("config and command-line errors stop the CLI with one clear message", {
   });
 });
 
+// Issue #8: a malformed config gets a clear error, loses nothing, and never reaches outside its roots.
+describe("configs that try to reach outside the project are refused before anything is touched", { concurrency: 4 }, () => {
+  for (const [form, config] of [
+    ["migrations", `${HEADER}[[migrations]]\ntag = "v1"\nnew_sqlite_classes = ["Old"]\n[[migrations]]\ntag = "v2"\ndeleted_classes = ["x/../../../../keep"]\n`],
+    ["exports", `${HEADER}[exports."x/../../../../keep"]\ntype = "durable-object"\nstate = "deleted"\n`],
+  ] as const) {
+    test(`a deleted class whose name is a path (${form}): refused, and the folder it points at survives`, async () => {
+      // .ledge/state/do/cfg-x/../../../../keep is <project>/keep: outside the state folder.
+      const dir = project({ ...INDEX, "wrangler.toml": config, "keep/precious.txt": "precious", ".ledge/state/do/cfg-Old/0.sqlite": "" });
+      const stderr = await failsToStart(dir);
+      assert.match(stderr, /wrangler\.toml: .*(deleted_classes\[0\]|exports\."x\/).*expected a JavaScript class name/);
+      assert.equal(stderr.trim().split("\n").length, 1, stderr);
+      assert.equal(readFileSync(join(dir, "keep", "precious.txt"), "utf8"), "precious");
+      assert.ok(existsSync(join(dir, ".ledge", "state", "do", "cfg-Old", "0.sqlite")), "nothing is deleted when the config is refused");
+    });
+  }
+
+  test("main in another project, or an absolute path, is a config error that never shows the file", async () => {
+    const other = project({ "secret.js": "password hunter2\n" });
+    const dir = project({ "wrangler.toml": `name = "cfg"\nmain = ${JSON.stringify(join(other, "secret.js"))}\ncompatibility_date = "2026-01-15"\n` });
+    const stderr = await failsToStart(dir);
+    assert.match(stderr, /wrangler\.toml: main: ".*secret\.js" is outside the project folder/);
+    assert.doesNotMatch(stderr, /hunter2/);
+    const relative = await failsToStart(project({ "wrangler.toml": HEADER.replace("src/index.ts", "../other/src/index.js") }));
+    assert.match(relative, /main: "\.\.\/other\/src\/index\.js" is outside the project folder/);
+  });
+
+  test("a build error in a file outside the project names it but does not show its contents", async () => {
+    const other = project({ "secret.js": "password hunter2\n" });
+    const dir = project({ "wrangler.toml": HEADER, "src/index.ts": `import x from ${JSON.stringify(join(other, "secret.js"))};\nexport default { fetch: () => new Response(String(x)) };\n` });
+    const stderr = await failsToStart(dir);
+    assert.match(stderr, /secret\.js:1:\d+: cannot be bundled \(the file is outside the project folder/);
+    assert.doesNotMatch(stderr, /hunter2/);
+  });
+
+  test("assets.directory outside the project is refused", async () => {
+    const stderr = await failsToStart(project({ ...INDEX, "wrangler.toml": `${HEADER}[assets]\ndirectory = "../../"\n` }));
+    assert.match(stderr, /wrangler\.toml: assets\.directory: "\.\.\/\.\.\/" is outside the project folder/);
+  });
+});
+
+describe("other malformed configs: one line naming file and field, never a stack", { concurrency: 4 }, () => {
+  test("a JSONC config nested 100,000 deep", async () => {
+    const deep = `${"[".repeat(100_000)}${"]".repeat(100_000)}`;
+    const stderr = await failsToStart(project({ ...INDEX, "wrangler.jsonc": `{ "name": "cfg", "main": "src/index.ts", "vars": { "A": ${deep} } }` }));
+    assert.match(stderr, /wrangler\.jsonc:1:\d+: invalid JSON: values are nested more than 100 levels deep/);
+    assert.doesNotMatch(stderr, /RangeError/);
+  });
+
+  test("an invalid KV namespace id", async () => {
+    const stderr = await failsToStart(project({ ...INDEX, "wrangler.toml": `${HEADER}[[kv_namespaces]]\nbinding = "KV"\nid = "../evil"\n` }));
+    assert.match(stderr, /^✘ .*wrangler\.toml: kv_namespaces\[0\]\.id: found "\.\.\/evil" as the namespace id; expected/);
+    assert.equal(stderr.trim().split("\n").length, 1, stderr);
+    assert.doesNotMatch(stderr, /Uncaught exception/);
+  });
+
+  test("a 10,000-character name", async () => {
+    const stderr = await failsToStart(project({ ...INDEX, "wrangler.toml": HEADER.replace('"cfg"', `"${"a".repeat(10_000)}"`) }));
+    assert.match(stderr, /wrangler\.toml: name: found "a+\.\.\., expected a Worker name of at most 63 characters/);
+    assert.ok(stderr.length < 500, `short message (${stderr.length} characters)`);
+  });
+
+  test("a build error names its file relative to the working directory, wherever ledge runs from", async () => {
+    const dir = project({ "wrangler.toml": HEADER, "src/index.ts": "import x from './nope';\nexport default { fetch: () => new Response(x) };\n" });
+    const elsewhere = project({});
+    mkdirSync(join(elsewhere, "sub"));
+    for (const cwd of [elsewhere, join(elsewhere, "sub"), dir, join(dir, "src")]) {
+      const r = await runLedge(["serve", dir, "--port", "0", "--isolates", "1"], { cwd });
+      assert.equal(r.code, 1, r.stderr);
+      const file = /\n(\S+):1:15: Could not resolve "\.\/nope"/.exec(r.stderr)?.[1];
+      assert.ok(file !== undefined, r.stderr);
+      assert.ok(existsSync(resolve(cwd, file)), `${file} names an existing file from ${cwd}`);
+      assert.equal(resolve(cwd, file), join(dir, "src", "index.ts"));
+    }
+  });
+});
+
 describe("what does not stop the CLI", () => {
+  test('name = "" is accepted, as wrangler does, and the app is named after its folder', async () => {
+    const dir = project({
+      "wrangler.toml": HEADER.replace('"cfg"', '""'),
+      "src/index.ts": "export default { fetch: () => { console.log('served'); return new Response('ok'); } };\n",
+    });
+    const ledge = await startLedge(dir, { args: ["--no-access-log", "--isolates", "1"] });
+    try {
+      assert.equal(await (await fetch(ledge.url)).text(), "ok");
+      // Console lines carry the app's name.
+      await ledge.waitFor(`[${basename(dir)} `);
+    } finally {
+      await ledge.stop();
+    }
+  });
+
   test("an unknown field is a warning with a suggestion, and the app is served", async () => {
     const dir = project({ ...INDEX, "wrangler.toml": `${HEADER}compatiblity_flags = ["nodejs_compat"]\n` });
     const ledge = await startLedge(dir, { args: ["--no-access-log"] });

@@ -140,12 +140,17 @@ describe("loading a project", () => {
   });
 
   test("a config file path can be given instead of a folder, or with overrides.configPath", async () => {
-    const p = project({ "wrangler.toml": TOML_HEADER, "deploy/other.toml": TOML_HEADER.replace('"app"', '"other"').replace("src/", "../src/") });
+    const p = project({
+      "wrangler.toml": TOML_HEADER,
+      "deploy/other.toml": TOML_HEADER.replace('"app"', '"other"').replace("src/", "worker/"),
+      "deploy/worker/index.ts": "export default {};\n",
+    });
     assert.equal((await loadConfig(path.join(p.dir, "wrangler.toml"))).name, "app");
     const other = await loadConfig(p.dir, { configPath: path.join(p.dir, "deploy", "other.toml") });
     assert.equal(other.name, "other");
     assert.equal(other.rootDir, path.join(p.dir, "deploy"));
-    assert.equal(other.main, path.join(p.dir, "src", "index.ts"));
+    // main is relative to the config file, whose folder is the project folder.
+    assert.equal(other.main, path.join(p.dir, "deploy", "worker", "index.ts"));
   });
 
   test("no config file: the error names the folder and every file name looked for", async () => {

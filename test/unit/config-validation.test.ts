@@ -147,7 +147,7 @@ describe("field meaning", () => {
     const p = toml('main = "src/index.ts"\ncompatibility_date = "2026-01-15"\n');
     assert.equal((await loadConfig(p.dir)).name, path.basename(p.dir));
     p.write("wrangler.toml", `name = "../escape"\n${TOML_HEADER.split("\n").slice(1).join("\n")}`);
-    assert.match(await configErrorOf(loadConfig(p.dir)), /wrangler\.toml: name: found "\.\.\/escape", expected letters, digits/);
+    assert.match(await configErrorOf(loadConfig(p.dir)), /wrangler\.toml: name: found "\.\.\/escape", expected a Worker name of at most 63 characters: lowercase letters, digits/);
   });
 
   test("compatibility_date must be a real YYYY-MM-DD date", async () => {

@@ -3,9 +3,8 @@
  * ObjectManager, another isolate of the same app (over a direct MessagePort), or the host (objects
  * of another app on the node). Also serves calls arriving from elsewhere.
  */
-import { join } from "node:path";
 import type { AppConfig } from "../../config/types.js";
-import { namespaceDir, namespaceKey } from "../../objects/naming.js";
+import { namespaceDir, namespaceKey, objectFile } from "../../objects/naming.js";
 import type { MessagePort } from "node:worker_threads";
 import { LocalDirectory, type ObjectDirectory } from "../../objects/directory.js";
 import { ObjectManager, type ObjectClassInfo } from "../../objects/manager.js";
@@ -31,7 +30,7 @@ import { DurableObject } from "./workers-module.js";
 type Result = Extract<HostToIsolate, { t: "object-result" }> | Extract<IsolateToHost, { t: "object-result" }>;
 
 export function objectDbPath(persistDir: string, config: AppConfig, a: ObjectAddress): string {
-  return join(namespaceDir(persistDir, namespaceKey(a.app, config, a.className)), `${a.id}.sqlite`);
+  return objectFile(namespaceDir(persistDir, namespaceKey(a.app, config, a.className)), a.id);
 }
 
 /** How an isolate runs its own handlers for service-binding calls. */
