@@ -102,10 +102,18 @@ export async function startLedge(
   };
 }
 
-/** Runs the CLI to completion (for commands that exit, or start-up failures). */
-export function runLedge(args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Runs the CLI to completion (for commands that exit, or start-up failures); `input` is piped to its stdin. */
+export function runLedge(
+  args: string[],
+  opts: { cwd?: string; timeoutMs?: number; input?: string; env?: Record<string, string> } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? REPO, stdio: ["ignore", "pipe", "pipe"] });
+    const proc = spawn(process.execPath, [BIN, ...args], {
+      cwd: opts.cwd ?? REPO,
+      env: { ...process.env, ...opts.env },
+      stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+    });
+    if (opts.input !== undefined) proc.stdin!.end(opts.input);
     let stdout = "";
     let stderr = "";
     proc.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
