@@ -19,6 +19,8 @@ Commands:
                    prompt, never argv), list, delete NAME
 
 Run "ledge <command> --help" for a command's options.
+State folders are private (0700, files 0600); apps reach each other's KV, objects and services only
+with serve --trust A,B. See docs/security.md.
 `;
 
 async function main(argv: string[]): Promise<number> {

@@ -20,6 +20,7 @@ import { FrontDoor } from "../server/front-door.js";
 import { AccessLog } from "../server/access-log.js";
 import { errorMessage, LedgeError } from "../shared/errors.js";
 import { makePrivateDir } from "../shared/private-dir.js";
+import { parseTrust } from "../runtime/accounts.js";
 import { withStoredSecrets } from "../secrets/index.js";
 import { checkVarFlagApps, parseVarFlags, varsFor, type VarFlag } from "./var-flags.js";
 
@@ -34,6 +35,9 @@ Options:
   --persist-to DIR       Where state lives (default DIR/.ledge/state; made private: 0700)
   --var KEY:VALUE        Set or override a var (repeatable); with several apps, name the app:
                          --var APP/KEY:VALUE
+  --trust A,B            Apps A and B form one account: they may share KV namespaces, objects
+                         (script_name) and service bindings (repeatable, one account each;
+                         * = every app). Without it, a reference to another app is refused
   --env NAME             Use the [env.NAME] section of the config
   -c, --config FILE      Config file (default: wrangler.json, wrangler.jsonc or wrangler.toml in DIR)
   --isolates N           Isolates per app (default: one per core)
@@ -55,6 +59,7 @@ export async function serveCommand(argv: string[], opts: { watch: boolean; prest
       host: { type: "string", default: "127.0.0.1" },
       "persist-to": { type: "string" },
       var: { type: "string", multiple: true },
+      trust: { type: "string", multiple: true },
       env: { type: "string" },
       config: { type: "string", short: "c" },
       isolates: { type: "string" },
@@ -80,6 +85,7 @@ export async function serveCommand(argv: string[], opts: { watch: boolean; prest
   }
   const overrides: ConfigOverrides = { env: values.env, configPath: values.config ? resolve(values.config) : undefined };
   const varFlags = parseVarFlags(values.var ?? [], 1 + moreDirs.length);
+  const trust = parseTrust(values.trust ?? []);
   const port = intOption("--port", values.port, 0, 65535);
   const durability = values.durability;
   if (durability !== "full" && durability !== "normal") throw new LedgeError("LEDGE_CLI", `--durability must be "full" or "normal", not "${durability}"`);
@@ -121,6 +127,7 @@ export async function serveCommand(argv: string[], opts: { watch: boolean; prest
     cacheMaxBytes: 512 * 1024 * 1024,
     poolSize,
     prestarted,
+    trust,
     drainMs: opts.watch ? 5_000 : 30_000,
     log,
   });

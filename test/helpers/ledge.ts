@@ -102,6 +102,19 @@ export async function startLedge(
   };
 }
 
+/**
+ * Starts `ledge` on `dir` (as `startLedge`), runs `fn` against it and stops it, also when `fn` throws.
+ * Example: `const text = await withLedge(dir, { args: ["--no-access-log"] }, async (l) => (await fetch(l.url)).text());`
+ */
+export async function withLedge<T>(dir: string, opts: Parameters<typeof startLedge>[1], fn: (ledge: RunningLedge) => Promise<T>): Promise<T> {
+  const ledge = await startLedge(dir, opts);
+  try {
+    return await fn(ledge);
+  } finally {
+    await ledge.stop();
+  }
+}
+
 /** Runs the CLI to completion (for commands that exit, or start-up failures); `input` is piped to its stdin. */
 export function runLedge(
   args: string[],

@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { BIN, removeDir, runLedge, startLedge, writeProject } from "../helpers/ledge.js";
+import { BIN, removeDir, runLedge, withLedge, writeProject } from "../helpers/ledge.js";
 
 const WORKER = `export default { fetch(req, env) { return Response.json({ TOKEN: env.TOKEN ?? null, DB_URL: env.DB_URL ?? null, PLAIN: env.PLAIN ?? null, LOCAL: env.LOCAL ?? null, FLAG: env.FLAG ?? null }); } };\n`;
 
@@ -25,13 +25,8 @@ function project(name: string, extra: Record<string, string> = {}, vars = 'PLAIN
 }
 
 /** Serves the project once and returns the env values its Worker reports, and what the CLI printed. */
-async function envOf(dir: string, opts: { args?: string[]; env?: Record<string, string> } = {}): Promise<{ env: Record<string, unknown>; output: string }> {
-  const ledge = await startLedge(dir, opts);
-  try {
-    return { env: (await (await fetch(ledge.url)).json()) as Record<string, unknown>, output: ledge.output() };
-  } finally {
-    await ledge.stop();
-  }
+function envOf(dir: string, opts: { args?: string[]; env?: Record<string, string> } = {}): Promise<{ env: Record<string, unknown>; output: string }> {
+  return withLedge(dir, opts, async (l) => ({ env: (await (await fetch(l.url)).json()) as Record<string, unknown>, output: l.output() }));
 }
 
 /** GET / with a Host header (fetch() may not set one), parsed as JSON. */
@@ -219,12 +214,9 @@ describe("secrets at start-up", () => {
     assert.match(unknown.stderr, /no app named "gamma" is served \(apps: alpha, beta\)/);
 
     // beta is the first app: requests without a matching route go to it.
-    const ledge = await startLedge(b, { args: [a, "--persist-to", state, "--var", "alpha/FLAG:for-alpha:with:colons"] });
-    try {
-      assert.deepEqual(await (await fetch(ledge.url)).json(), { TOKEN: null, DB_URL: null, PLAIN: "b", LOCAL: null, FLAG: null });
-      assert.deepEqual(await getWithHost(ledge.port, "alpha.test"), { TOKEN: "alpha-only", DB_URL: null, PLAIN: "a", LOCAL: null, FLAG: "for-alpha:with:colons" });
-    } finally {
-      await ledge.stop();
-    }
+    await withLedge(b, { args: [a, "--persist-to", state, "--var", "alpha/FLAG:for-alpha:with:colons"] }, async (l) => {
+      assert.deepEqual(await (await fetch(l.url)).json(), { TOKEN: null, DB_URL: null, PLAIN: "b", LOCAL: null, FLAG: null });
+      assert.deepEqual(await getWithHost(l.port, "alpha.test"), { TOKEN: "alpha-only", DB_URL: null, PLAIN: "a", LOCAL: null, FLAG: "for-alpha:with:colons" });
+    });
   });
 });
