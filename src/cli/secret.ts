@@ -27,7 +27,7 @@ const USAGE = `Usage: ledge secret <command> [NAME] [DIR] [options]
 Options:
   --name APP             The app, without reading a config (default: the name in DIR's config)
   -c, --config FILE      The config file (default: wrangler.json, .jsonc or .toml in DIR)
-  -e, --env NAME         Use the config's [env.NAME] section (the app is then named NAME's way)
+  -e, --env NAME         Use the config's [env.NAME] section (the app is then <name>-NAME, as on Cloudflare)
   --persist-to DIR       State folder (default: DIR/.ledge/state, as ledge serve)
 
 Secrets are encrypted with AES-256-GCM under the node key: LEDGE_SECRET_KEY (64 hex digits) when
