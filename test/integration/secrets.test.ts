@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import http from "node:http";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -86,6 +86,24 @@ describe("ledge secret", () => {
     }
     assert.equal(statSync(join(dir, ".ledge", "state", "secret.key")).mode & 0o777, 0o600);
     assert.equal(statSync(join(dir, ".ledge", "state", "secrets", "vault.json")).mode & 0o777, 0o600);
+  });
+
+  test("ledge dev: stored secrets and .dev.vars reach env, also after a reload, and are never printed or stored in clear", async () => {
+    const dir = project("devapp", { ".dev.vars": "LOCAL=dev-local-93a7\n" });
+    dirs.push(dir);
+    assert.equal((await runLedge(["secret", "put", "TOKEN", dir], { input: "dev-token-5b2c" })).code, 0);
+    const output = await withLedge(dir, { command: "dev", args: ["--no-access-log"] }, async (l) => {
+      assert.deepEqual(await (await fetch(l.url)).json(), { TOKEN: "dev-token-5b2c", DB_URL: null, PLAIN: "plain", LOCAL: "dev-local-93a7", FLAG: null });
+      writeFileSync(join(dir, "index.js"), WORKER.replace("Response.json({", "Response.json({ reloaded: true,"));
+      await l.waitFor("⎔ Reloaded devapp");
+      assert.deepEqual(await (await fetch(l.url)).json(), { reloaded: true, TOKEN: "dev-token-5b2c", DB_URL: null, PLAIN: "plain", LOCAL: "dev-local-93a7", FLAG: null });
+      return l.output();
+    });
+    const stored = allFileText(join(dir, ".ledge"));
+    for (const v of ["dev-token-5b2c", "dev-local-93a7"]) {
+      assert.ok(!output.includes(v), `${v} was printed`);
+      assert.ok(!stored.includes(v), `${v} is stored in plain text under .ledge`);
+    }
   });
 
   test("delete removes the secret; deleting a missing one fails", async () => {
