@@ -32,14 +32,25 @@ export class Accounts {
   }
 
   /**
-   * Throws one line per reference the app's config makes into another account; claims the KV
-   * namespaces no app owns yet for this one.
+   * Throws one line per reference the app's config makes into another account. Only an app that
+   * starts claims the KV namespaces no app owns yet: a refused one claims nothing.
    */
   check(config: AppConfig): void {
     const app = config.name;
     const refused: string[] = [];
     const refuse = (what: string, other: string, fix = "") =>
       refused.push(`app "${app}": ${what}; apps reach each other only when the operator allows it: ${fix}--trust ${app},${other}`);
+    const checkKv = (owner: (file: string) => string | null) =>
+      config.kvNamespaces.forEach((kv, i) => {
+        const found = owner(this.#ownerFile(kv.id));
+        if (found !== null && !this.sameAccount(app, found)) {
+          refuse(
+            `kv_namespaces[${i}] (binding ${kv.binding}) uses KV namespace "${kv.id}", which belongs to app "${found}"`,
+            found,
+            "give the binding an id of its own, or share it with ",
+          );
+        }
+      });
     config.services.forEach((s, i) => {
       if (!this.sameAccount(app, s.service)) refuse(`services[${i}] (binding ${s.binding}) calls app "${s.service}"`, s.service);
     });
@@ -48,31 +59,36 @@ export class Accounts {
         refuse(`durable_objects.bindings[${i}] (binding ${b.name}) has script_name "${b.scriptName}"`, b.scriptName);
       }
     });
-    config.kvNamespaces.forEach((kv, i) => {
-      const owner = this.#kvOwner(kv.id, app);
-      if (!this.sameAccount(app, owner)) {
-        refuse(
-          `kv_namespaces[${i}] (binding ${kv.binding}) uses KV namespace "${kv.id}", which belongs to app "${owner}"`,
-          owner,
-          "give the binding an id of its own, or share it with ",
-        );
-      }
-    });
+    checkKv(readOwner);
+    // Claimed only now; another node may have claimed an id since it was read, so look again.
+    if (refused.length === 0) checkKv((file) => claim(file, app));
     if (refused.length > 0) throw new LedgeError("LEDGE_APP_BOUNDARY", refused.join("\n"));
   }
 
-  /** The app that owns namespace `id`, claiming it for `app` when nobody does. */
-  #kvOwner(id: string, app: string): string {
-    const file = kvDbPath(this.#persistDir, id).replace(/\.sqlite$/, ".owner");
-    mkdirSync(dirname(file), { recursive: true });
-    try {
-      writeFileSync(file, `${app}\n`, { flag: "wx" });
-      return app;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-    }
-    return readFileSync(file, "utf8").trim();
+  #ownerFile(id: string): string {
+    return kvDbPath(this.#persistDir, id).replace(/\.sqlite$/, ".owner");
   }
+}
+
+function readOwner(file: string): string | null {
+  try {
+    return readFileSync(file, "utf8").trim();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw err;
+  }
+}
+
+/** The owner recorded in `file`, recording `app` when there is none (exclusive create: one node wins). */
+function claim(file: string, app: string): string {
+  mkdirSync(dirname(file), { recursive: true });
+  try {
+    writeFileSync(file, `${app}\n`, { flag: "wx" });
+    return app;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+  }
+  return readOwner(file) ?? app;
 }
 
 /**

@@ -7,7 +7,7 @@
  * Sharing with the grant is covered by service-bindings, do-script-name and kv-shared tests.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -134,6 +134,7 @@ describe("KV namespace ownership", () => {
       /app "other": kv_namespaces\[0\] \(binding BORROWED\) uses KV namespace "owned-ns", which belongs to app "owner"; apps reach each other only when the operator allows it: give the binding an id of its own, or share it with --trust other,owner/,
     );
     assert.doesNotMatch(refused.stderr, /MINE/, "the namespace nobody owned is not refused");
+    assert.equal(existsSync(join(state, "kv", "other-ns.owner")), false, "an app that was refused claims nothing");
 
     await withLedge(other, { args: ["--persist-to", state, "--trust", "owner,other", "--no-access-log"] }, async (l) => {
       assert.equal(await kvOk(l.url, { method: "get", key: "private", binding: "BORROWED" }), "owner's data");
