@@ -17,7 +17,10 @@ interface Meta {
 const CACHE_VERSION = "1";
 
 function configKey(config: AppConfig): string {
-  return createHash("sha256").update(CACHE_VERSION).update(BUNDLE_FORMAT).update(JSON.stringify(config)).digest("hex");
+  // Var values (secrets among them) do not shape the bundle, and a hash of a secret must not be
+  // left on disk: only their names count.
+  const shape = { ...config, vars: Object.keys(config.vars) };
+  return createHash("sha256").update(CACHE_VERSION).update(BUNDLE_FORMAT).update(JSON.stringify(shape)).digest("hex");
 }
 
 function stamp(path: string): [number, number] | null {

@@ -15,6 +15,7 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import { KVNamespace, KvStore, kvDbPath } from "../kv/index.js";
 import { validateKey, validatePutOptions, valueTooLarge, KV_LIMITS } from "../kv/limits.js";
 import { errorMessage } from "../shared/errors.js";
+import { makePrivateDir } from "../shared/private-dir.js";
 
 export interface KvCommandIo {
   stdout: { write(chunk: string | Uint8Array): unknown };
@@ -278,6 +279,8 @@ async function openNamespace(values: Values): Promise<OpenNamespace> {
   }
   // Same default as `ledge dev`, so the CLI edits the data the running app sees.
   const persistDir = values["persist-to"] !== undefined ? resolve(cwd, String(values["persist-to"])) : resolve(rootDir, ".ledge", "state");
+  const warning = makePrivateDir(persistDir);
+  if (warning) process.stderr.write(`${warning}\n`);
   const store = new KvStore(kvDbPath(persistDir, id as string));
   return { id: id as string, store, kv: new KVNamespace(store), close: () => store.close() };
 }

@@ -15,8 +15,12 @@ Commands:
   dev [DIR]        Serve the project in DIR (default: .) and reload on every change
   serve [DIR]      Serve the project without watching (production on one machine)
   kv ...           Read and write KV namespaces (like wrangler kv): key put|get|list|delete, bulk put|delete
+  secret ...       An app's encrypted secrets (like wrangler secret): put NAME (value from stdin or a
+                   prompt, never argv), list, delete NAME
 
 Run "ledge <command> --help" for a command's options.
+State folders are private (0700, files 0600); apps reach each other's KV, objects and services only
+with serve --trust A,B. See docs/security.md.
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -50,11 +54,19 @@ async function main(argv: string[]): Promise<number> {
       const { kvCommand } = await import("./kv.js");
       return kvCommand(rest);
     }
+    case "secret": {
+      const { secretCommand } = await import("./secret.js");
+      return secretCommand(rest);
+    }
     default:
       process.stderr.write(`Unknown command "${cmd}".\n\n${HELP}`);
       return 1;
   }
 }
+
+// State (objects, KV, secrets, the node key) and build caches are this user's alone: every file
+// the CLI and its isolates create is 0600 and every folder 0700.
+process.umask(0o077);
 
 main(process.argv.slice(2)).then(
   (code) => {

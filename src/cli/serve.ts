@@ -4,7 +4,7 @@
  * new requests while in-flight ones finish on the old one; a broken build or config is reported
  * and the last good version keeps serving.
  */
-import { mkdirSync, watch, type FSWatcher } from "node:fs";
+import { watch, type FSWatcher } from "node:fs";
 import { isAbsolute, join, resolve, sep } from "node:path";
 import process from "node:process";
 import type { AddressInfo } from "node:net";
@@ -12,13 +12,17 @@ import { parseArgs } from "node:util";
 import { availableParallelism } from "node:os";
 import { bundleCached } from "../bundle/cached.js";
 import { loadConfigCached, loadValidator } from "../config/cached.js";
-import { formatConfigWarnings, parseVarFlag } from "../config/cli-helpers.js";
+import { formatConfigWarnings } from "../config/cli-helpers.js";
 import type { AppConfig, ConfigOverrides } from "../config/types.js";
 import { IsolateHandle } from "../runtime/isolate-handle.js";
 import { LedgeNode } from "../runtime/node.js";
 import { FrontDoor } from "../server/front-door.js";
 import { AccessLog } from "../server/access-log.js";
 import { errorMessage, LedgeError } from "../shared/errors.js";
+import { makePrivateDir } from "../shared/private-dir.js";
+import { parseTrust } from "../runtime/accounts.js";
+import { withStoredSecrets } from "../secrets/index.js";
+import { checkVarFlagApps, parseVarFlags, varsFor, type VarFlag } from "./var-flags.js";
 
 const HELP = `Usage: ledge dev|serve [DIR] [options]
        ledge serve DIR [MORE_DIRS...] [options]   (several apps on one node, e.g. for script_name
@@ -28,8 +32,12 @@ const HELP = `Usage: ledge dev|serve [DIR] [options]
 Options:
   --port N               Port to listen on (default 8787; 0 picks a free one)
   --host ADDR            Address to listen on (default 127.0.0.1)
-  --persist-to DIR       Where state lives (default DIR/.ledge/state)
-  --var KEY:VALUE        Set or override a var (repeatable)
+  --persist-to DIR       Where state lives (default DIR/.ledge/state; made private: 0700)
+  --var KEY:VALUE        Set or override a var (repeatable); with several apps, name the app:
+                         --var APP/KEY:VALUE
+  --trust A,B            Apps A and B form one account: they may share KV namespaces, objects
+                         (script_name) and service bindings (repeatable, one account each;
+                         * = every app). Without it, a reference to another app is refused
   --env NAME             Use the [env.NAME] section of the config
   -c, --config FILE      Config file (default: wrangler.json, wrangler.jsonc or wrangler.toml in DIR)
   --isolates N           Isolates per app (default: one per core)
@@ -51,6 +59,7 @@ export async function serveCommand(argv: string[], opts: { watch: boolean; prest
       host: { type: "string", default: "127.0.0.1" },
       "persist-to": { type: "string" },
       var: { type: "string", multiple: true },
+      trust: { type: "string", multiple: true },
       env: { type: "string" },
       config: { type: "string", short: "c" },
       isolates: { type: "string" },
@@ -75,7 +84,8 @@ export async function serveCommand(argv: string[], opts: { watch: boolean; prest
     throw new LedgeError("LEDGE_CLI", "ledge dev watches one project; run several apps on one node with ledge serve DIR1 DIR2 ...");
   }
   const overrides: ConfigOverrides = { env: values.env, configPath: values.config ? resolve(values.config) : undefined };
-  if (values.var) overrides.vars = Object.fromEntries(values.var.map(parseVarFlag));
+  const varFlags = parseVarFlags(values.var ?? [], 1 + moreDirs.length);
+  const trust = parseTrust(values.trust ?? []);
   const port = intOption("--port", values.port, 0, 65535);
   const durability = values.durability;
   if (durability !== "full" && durability !== "normal") throw new LedgeError("LEDGE_CLI", `--durability must be "full" or "normal", not "${durability}"`);
@@ -92,7 +102,7 @@ export async function serveCommand(argv: string[], opts: { watch: boolean; prest
   const prestarted = opts.prestarted ?? [new IsolateHandle(128)];
   let config: AppConfig;
   try {
-    config = await loadConfigCached(overrides.configPath ?? dir, overrides);
+    ({ config, vars: overrides.vars } = await loadApp(overrides.configPath ?? dir, overrides, varFlags));
   } catch (err) {
     for (const h of prestarted) void h.worker.terminate();
     throw err;
@@ -102,9 +112,10 @@ export async function serveCommand(argv: string[], opts: { watch: boolean; prest
   const persistDir = values["persist-to"]
     ? isAbsolute(values["persist-to"]) ? values["persist-to"] : resolve(values["persist-to"])
     : join(config.rootDir, ".ledge", "state");
-  mkdirSync(persistDir, { recursive: true });
-
   const log = (line: string) => process.stderr.write(line + "\n");
+  const dirWarning = makePrivateDir(persistDir);
+  if (dirWarning) log(dirWarning);
+
   const node = new LedgeNode({
     persistDir,
     colo: values.colo,
@@ -116,6 +127,7 @@ export async function serveCommand(argv: string[], opts: { watch: boolean; prest
     cacheMaxBytes: 512 * 1024 * 1024,
     poolSize,
     prestarted,
+    trust,
     drainMs: opts.watch ? 5_000 : 30_000,
     log,
   });
@@ -133,15 +145,18 @@ export async function serveCommand(argv: string[], opts: { watch: boolean; prest
   try {
     const built = await bundleCached(config);
     inputs = built.inputs;
-    await node.deploy(config, built.code);
+    await node.deploy(withStoredSecrets(config, persistDir, keysOf(overrides.vars)), built.code);
     // Further apps (serve only): the same options, each with its own config from its folder.
+    const served = [config.name];
     for (const more of moreDirs) {
-      const other = await loadConfigCached(more, { env: overrides.env, vars: overrides.vars });
+      const { config: other, vars } = await loadApp(more, { env: overrides.env }, varFlags);
       if (node.apps.has(other.name)) throw new LedgeError("LEDGE_CLI", `two projects are named "${other.name}"; app names must differ`);
+      served.push(other.name);
       const otherWarnings = formatConfigWarnings(other);
       if (otherWarnings) process.stderr.write(otherWarnings + "\n");
-      await node.deploy(other, (await bundleCached(other)).code);
+      await node.deploy(withStoredSecrets(other, persistDir, keysOf(vars)), (await bundleCached(other)).code);
     }
+    checkVarFlagApps(varFlags, served);
   } catch (err) {
     if (!opts.watch) {
       await node.stop();
@@ -188,6 +203,22 @@ export async function serveCommand(argv: string[], opts: { watch: boolean; prest
   return 0;
 }
 
+/**
+ * Loads one app's config with the `--var` flags meant for it. A flag naming its app by name needs
+ * the name first, so that case loads twice (both loads are usually cache hits).
+ */
+async function loadApp(dirOrFile: string, base: ConfigOverrides, flags: VarFlag[]): Promise<{ config: AppConfig; vars?: Record<string, string> }> {
+  const unnamed = varsFor(flags.filter((f) => f.app === undefined), undefined);
+  const first = await loadConfigCached(dirOrFile, { ...base, vars: unnamed });
+  if (!flags.some((f) => f.app === first.name)) return { config: first, vars: unnamed };
+  const vars = varsFor(flags, first.name);
+  return { config: await loadConfigCached(dirOrFile, { ...base, vars }), vars };
+}
+
+function keysOf(vars: Record<string, string> | undefined): Set<string> {
+  return new Set(Object.keys(vars ?? {}));
+}
+
 function intOption(name: string, raw: string, min: number, max: number): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min || n > max) {
@@ -223,7 +254,7 @@ function watchProject(
       const config = await loadConfig(overrides.configPath ?? first.rootDir, overrides);
       const built = await bundle(config);
       setInputs(built.inputs);
-      await node.deploy(config, built.code);
+      await node.deploy(withStoredSecrets(config, persistDir, keysOf(overrides.vars)), built.code);
       log(`⎔ Reloaded ${config.name} in ${(performance.now() - t0).toFixed(0)} ms`);
     } catch (err) {
       log(`✘ ${errorMessage(err)}\n  Still serving the last good version; waiting for changes…`);

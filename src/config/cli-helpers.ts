@@ -9,8 +9,11 @@ import { ConfigError, type AppConfig } from "./types.js";
 export function parseVarFlag(s: string): [string, string] {
   const colon = s.indexOf(":");
   if (colon <= 0) {
+    // Echo the key only: `KEY=value` (dotenv syntax) is the likely mistake, and its value may be a secret.
+    const eq = s.indexOf("=");
+    const shown = colon < 0 && eq >= 0 ? `${s.slice(0, eq)}=…` : colon === 0 ? ":…" : s;
     throw new ConfigError(
-      `--var expects KEY:VALUE, e.g. --var API_URL:https://example.com; got ${JSON.stringify(s)}${colon === 0 ? " (the key is empty)" : " (no colon)"}.`,
+      `--var expects KEY:VALUE, e.g. --var API_URL:https://example.com; got ${JSON.stringify(shown)}${colon === 0 ? " (the key is empty)" : " (no colon)"}.`,
       undefined,
       "--var",
     );

@@ -54,6 +54,8 @@ export class IsolateHandle {
   isReady = false;
   initialized = false;
   poolIndex = -1;
+  /** The app it runs ("" until `init`). */
+  appName = "";
   #pending = new Map<number, Pending>();
   #nextRid = 1;
   #lastSign = Date.now();
@@ -94,6 +96,7 @@ export class IsolateHandle {
   /** Hands the isolate its app. */
   init(init: IsolateInit, peers: (MessagePort | null)[], events: IsolateEvents): void {
     this.poolIndex = init.poolIndex;
+    this.appName = init.appName;
     this.#events = events;
     this.initialized = true;
     const transfer = peers.filter((p): p is MessagePort => p !== null);

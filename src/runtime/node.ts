@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import type { AppConfig } from "../config/types.js";
 import { CronScheduler } from "../cron/index.js";
 import { removeDeletedClasses } from "../objects/naming.js";
+import { Accounts } from "./accounts.js";
 import { AlarmScheduler } from "./alarms.js";
 import { AppHost, type AppRuntimeOptions, type IsolateProvider } from "./app-host.js";
 import { IsolateHandle, type IsolateEvents } from "./isolate-handle.js";
@@ -21,6 +22,8 @@ export interface NodeOptions extends Omit<AppRuntimeOptions, "poolSize"> {
   alarmRetryBaseMs?: number;
   /** Isolates started early (before the config and bundle were ready), used first. */
   prestarted?: IsolateHandle[];
+  /** Apps that form one account (`--trust A,B`, one list per flag; `*` = all); default: each app alone. */
+  trust?: string[][];
 }
 
 const DEFAULT_MEMORY_MB = 128;
@@ -31,6 +34,7 @@ export class LedgeNode implements IsolateProvider {
   readonly sockets = new SocketBridge();
   readonly alarms: AlarmScheduler;
   readonly crons: CronScheduler;
+  readonly accounts: Accounts;
   readonly #opts: AppRuntimeOptions;
   readonly log: (line: string) => void;
   #spare: IsolateHandle | null = null;
@@ -43,6 +47,7 @@ export class LedgeNode implements IsolateProvider {
     this.log = opts.log ?? ((line) => process.stderr.write(line + "\n"));
     this.alarms = new AlarmScheduler(opts.persistDir, { retryBaseMs: opts.alarmRetryBaseMs });
     this.crons = new CronScheduler(this.log);
+    this.accounts = new Accounts(opts.persistDir, opts.trust);
     this.#prestarted = opts.prestarted ?? [];
   }
 
@@ -90,11 +95,18 @@ export class LedgeNode implements IsolateProvider {
         this.alarms.set(msg.target, msg.time);
         return;
       case "object-call": {
-        const app = this.apps.get(callTargetApp(msg.call));
+        const target = callTargetApp(msg.call);
+        const app = this.apps.get(target);
         const reply = (r: { ok: boolean; value?: unknown; error?: SerializedError }) =>
           iso.post({ t: "object-result", rid: msg.rid, ok: r.ok, value: r.value, error: r.error });
+        // Deploy already refused configs that reach across accounts; this holds the rule where
+        // calls actually cross, whatever made the call.
+        if (!this.accounts.sameAccount(iso.appName, target)) {
+          reply({ ok: false, error: { name: "Error", message: `App "${iso.appName}" may not call app "${target}": they are different accounts (see --trust)`, code: "LEDGE_APP_BOUNDARY" } });
+          return;
+        }
         if (!app) {
-          reply({ ok: false, error: { name: "Error", message: `No app named "${callTargetApp(msg.call)}" runs on this node` } });
+          reply({ ok: false, error: { name: "Error", message: `No app named "${target}" runs on this node` } });
           return;
         }
         void app.objectCall(msg.call).then(reply);
@@ -116,6 +128,7 @@ export class LedgeNode implements IsolateProvider {
   }
 
   async deploy(config: AppConfig, code: string): Promise<AppHost> {
+    this.accounts.check(config);
     for (const cls of removeDeletedClasses(this.#opts.persistDir, config)) {
       this.log(`[${config.name}] migrations delete class ${cls}: its stored objects were removed`);
     }

@@ -102,10 +102,31 @@ export async function startLedge(
   };
 }
 
-/** Runs the CLI to completion (for commands that exit, or start-up failures). */
-export function runLedge(args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/**
+ * Starts `ledge` on `dir` (as `startLedge`), runs `fn` against it and stops it, also when `fn` throws.
+ * Example: `const text = await withLedge(dir, { args: ["--no-access-log"] }, async (l) => (await fetch(l.url)).text());`
+ */
+export async function withLedge<T>(dir: string, opts: Parameters<typeof startLedge>[1], fn: (ledge: RunningLedge) => Promise<T>): Promise<T> {
+  const ledge = await startLedge(dir, opts);
+  try {
+    return await fn(ledge);
+  } finally {
+    await ledge.stop();
+  }
+}
+
+/** Runs the CLI to completion (for commands that exit, or start-up failures); `input` is piped to its stdin. */
+export function runLedge(
+  args: string[],
+  opts: { cwd?: string; timeoutMs?: number; input?: string; env?: Record<string, string> } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? REPO, stdio: ["ignore", "pipe", "pipe"] });
+    const proc = spawn(process.execPath, [BIN, ...args], {
+      cwd: opts.cwd ?? REPO,
+      env: { ...process.env, ...opts.env },
+      stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+    });
+    if (opts.input !== undefined) proc.stdin!.end(opts.input);
     let stdout = "";
     let stderr = "";
     proc.stdout.on("data", (d: Buffer) => (stdout += d.toString()));

@@ -1,9 +1,9 @@
 /**
  * A Durable Object binding with `script_name`, through the real CLI running two apps on one node
- * (`ledge serve FRONT BACKEND`): the front app reaches the backend app's class by RPC and
- * `stub.fetch`, errors keep their name, message and `remote`, `ctx.id.name` arrives, and both apps
- * address the same object for the same name. The backend is reached directly through its route
- * (Host header). Also: `ledge dev` refuses several projects.
+ * (`ledge serve FRONT BACKEND --trust front,backend`): the front app reaches the backend app's
+ * class by RPC and `stub.fetch`, errors keep their name, message and `remote`, `ctx.id.name`
+ * arrives, and both apps address the same object for the same name. The backend is reached
+ * directly through its route (Host header). Also: `ledge dev` refuses several projects.
  */
 import assert from "node:assert/strict";
 import http from "node:http";
@@ -108,7 +108,7 @@ before(async () => {
   front = writeProject({ "wrangler.toml": FRONT_TOML, "src/index.js": FRONT }, "ledge-front-");
   backend = writeProject({ "wrangler.toml": BACKEND_TOML, "src/index.js": BACKEND }, "ledge-backend-");
   stateDir = mkdtempSync(join(tmpdir(), "ledge-multi-state-"));
-  ledge = await startLedge(front, { args: [backend, "--persist-to", stateDir, "--no-access-log", "--isolates", "2"] });
+  ledge = await startLedge(front, { args: [backend, "--trust", "front,backend", "--persist-to", stateDir, "--no-access-log", "--isolates", "2"] });
 });
 
 after(async () => {

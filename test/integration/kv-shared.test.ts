@@ -1,7 +1,9 @@
 /**
  * Apps that bind the same KV namespace id share its data. `ledge serve` runs one app, so two CLI
  * processes serve two different apps on the same `--persist-to`: each binds the shared id under its
- * own binding name, and one of them also binds an id of its own that the other must not see.
+ * own binding name, and one of them also binds an id of its own that the other must not see. Both
+ * nodes are started with `--trust app-a,app-b`: without it, the second app to bind the id is refused
+ * (app-boundaries.test.ts).
  */
 import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
@@ -24,8 +26,8 @@ before(async () => {
   dirs.push(appA, appB);
   // Two isolates each, so reads and writes also cross connections inside one app.
   [a, b] = await Promise.all([
-    startLedge(appA, { args: ["--persist-to", stateDir, "--no-access-log", "--isolates", "2"] }),
-    startLedge(appB, { args: ["--persist-to", stateDir, "--no-access-log", "--isolates", "2"] }),
+    startLedge(appA, { args: ["--trust", "app-a,app-b", "--persist-to", stateDir, "--no-access-log", "--isolates", "2"] }),
+    startLedge(appB, { args: ["--trust", "app-a,app-b", "--persist-to", stateDir, "--no-access-log", "--isolates", "2"] }),
   ]);
 });
 

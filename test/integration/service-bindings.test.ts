@@ -1,5 +1,5 @@
 /**
- * Service bindings between two apps on one node (`ledge serve FRONT AUTH`): `env.AUTH.fetch()`
+ * Service bindings between two apps on one node (`ledge serve FRONT AUTH --trust front,auth`): `env.AUTH.fetch()`
  * reaches the other app's fetch handler, RPC reaches methods of its default `WorkerEntrypoint` and
  * of a named entrypoint, errors keep name and message, and a missing method is a clear error.
  */
@@ -66,7 +66,7 @@ describe("service bindings between apps", () => {
   before(async () => {
     front = writeProject(FRONT);
     auth = writeProject(AUTH);
-    ledge = await startLedge(front, { args: [auth, "--no-access-log"] });
+    ledge = await startLedge(front, { args: [auth, "--trust", "front,auth", "--no-access-log"] });
   });
 
   after(async () => {
