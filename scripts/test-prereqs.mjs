@@ -85,9 +85,11 @@ export function ensureTestPrereqs(root, files) {
     [...lockWait, "update", "-qq"],
     [...lockWait, "install", "-y", "-qq", "--no-install-recommends", ...pkgs],
   ]) {
-    const r = spawnSync("apt-get", args, { stdio: ["ignore", "inherit", "inherit"], env, timeout: 600_000 });
+    // dpkg's progress lines would bury the test output; they are shown only when apt-get fails.
+    const r = spawnSync("apt-get", args, { stdio: ["ignore", "pipe", "pipe"], env, encoding: "utf8", maxBuffer: 64 << 20, timeout: 600_000 });
     if (r.status !== 0) {
-      fail(`apt-get ${args.filter((a) => !lockWait.includes(a)).join(" ")} failed (${r.error?.message ?? `exit ${r.status}`}); the tests above cannot run without ${pkgs.join(" ")}.`);
+      process.stderr.write(`${r.stdout ?? ""}${r.stderr ?? ""}`);
+      fail(`apt-get ${args.filter((a) => !lockWait.includes(a)).join(" ")} failed (${r.error?.message ?? `exit ${r.status}`}); the files above cannot run without ${pkgs.join(" ")}.`);
     }
   }
   if (natsUsers.length > 0 && !findNatsServer()) fail(`apt-get installed nats-server, but it is neither on PATH nor at ${DEBIAN_NATS_SERVER}.`);
