@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 // Runs the whole suite with Node's own test runner. Test files are TypeScript (loaded through tsx);
 // integration tests start the built CLI from dist/, so `npm test` builds first (the `pretest` script).
+// Debian packages that some files need (nats-server, the npm Chromium's libraries) are installed
+// first where missing (scripts/test-prereqs.mjs).
 // Usage: npm test [-- <substring filter of file paths>...]
 import { readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { spawnSync } from "node:child_process";
+import { ensureTestPrereqs } from "./test-prereqs.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const filters = process.argv.slice(2);
@@ -27,6 +30,7 @@ if (files.length === 0) {
   console.error(`no test files match ${filters.join(" ")}`);
   process.exit(1);
 }
+ensureTestPrereqs(root, files);
 const concurrency = process.env.LEDGE_TEST_CONCURRENCY ?? "2";
 const r = spawnSync(
   process.execPath,

@@ -1,9 +1,10 @@
 /**
- * examples/chat in a real browser: Debian's Chromium, driven by playwright-core, loads the page the
- * Worker serves, and two pages in the same room talk to each other over the ChatRoom object's
+ * examples/chat in a real browser: Chromium, driven by playwright-core, loads the page the Worker
+ * serves, and two pages in the same room talk to each other over the ChatRoom object's
  * hibernatable WebSockets. A third page joining later gets the message from the room's history.
  *
- * Needs `/usr/bin/chromium` (`.ci/run` installs it where missing).
+ * The browser is `LEDGE_CHROMIUM`, else Debian's `/usr/bin/chromium`, else the one shipped in the
+ * npm package `@sparticuz/chromium` (test/helpers/chromium.ts).
  */
 import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
@@ -11,19 +12,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { CHROMIUM_ARGS, findChromium } from "../helpers/chromium.js";
 import { REPO, removeDir, startLedge, type RunningLedge } from "../helpers/ledge.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 /** Upper bound for one message to travel page → object → other page (normally a few ms). */
 const DELIVERY_TIMEOUT_MS = 5_000;
 
@@ -36,9 +27,11 @@ before(async () => {
   stateDir = mkdtempSync(join(tmpdir(), "ledge-chat-state-"));
   profileDir = mkdtempSync(join(tmpdir(), "ledge-chat-profile-"));
   ledge = await startLedge(join(REPO, "examples", "chat"), { args: ["--persist-to", stateDir, "--no-access-log"] });
+  const found = findChromium();
   // A persistent context is how Playwright takes a user-data-dir; a fresh one per run.
   browser = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM,
+    executablePath: found.executablePath,
+    env: { ...process.env, ...found.env },
     headless: true,
     args: CHROMIUM_ARGS,
     timeout: 20_000,
