@@ -256,6 +256,8 @@ export class IsolateHandle {
         return;
       case "ready":
         this.isReady = true;
+        // Work queued while the thread booted starts now; its CPU clock starts with it.
+        this.#lastSign = Date.now();
         this.#resolveReady({ exports: msg.exports, startMs: msg.startMs });
         return;
       case "init-error":
@@ -271,7 +273,10 @@ export class IsolateHandle {
    * for longer than `limitMs`, which means user code is stuck in a synchronous loop.
    */
   overdue(now: number, limitMs: number): boolean {
-    if (this.dead || this.inflight === 0) return false;
+    // A booting isolate has its own deadline (limits.cpu_ms + STARTUP_BOOT_MS, see init()); work
+    // queued to it meanwhile has not started, so it cannot have used CPU time yet. Under load a
+    // cold boot can take longer than cpu_ms, and counting from the queueing killed fresh isolates.
+    if (this.dead || this.inflight === 0 || !this.isReady) return false;
     if (now - this.#lastSign > limitMs) return true;
     if (!this.#pingOutstanding && now - this.#lastSign > 100) {
       this.#pingOutstanding = true;
