@@ -273,6 +273,13 @@ class HttpExchange implements FetchSink {
   isolate: IsolateHandle | null = null;
   rid = 0;
   readonly #head: boolean;
+  /**
+   * The Content-Length a streamed body must match, or -1 (none declared, or no body is sent).
+   * A body that overruns or falls short of it would leave the client reading the next response
+   * at the wrong offset, so either ends the connection instead.
+   */
+  #declared = -1;
+  #sent = 0;
   constructor(
     readonly opts: FrontDoorOptions,
     readonly app: AppHost,
@@ -304,7 +311,12 @@ class HttpExchange implements FetchSink {
       return;
     }
     const at = r.headers.indexOf("content-length");
-    if (at >= 0 && at % 2 === 0) flat.push("content-length", r.headers[at + 1]!);
+    const declared = at >= 0 && at % 2 === 0 ? parseLength(r.headers[at + 1]!) : -1;
+    // A value that is not a plain length is dropped: the body goes out chunked instead.
+    if (declared >= 0) {
+      flat.push("content-length", r.headers[at + 1]!);
+      if (!this.#head && !NO_BODY.has(r.status)) this.#declared = declared;
+    }
     res.writeHead(r.status, r.statusText || undefined, flat);
     if (this.#head) res.end();
     // Only streamed answers need to hear that the client left: the isolate stops producing.
@@ -315,6 +327,7 @@ class HttpExchange implements FetchSink {
 
   chunk(data: ArrayBuffer): void {
     const bytes = data.byteLength;
+    if (this.#declared >= 0 && (this.#sent += bytes) > this.#declared) return this.#abandon("longer than");
     const ack = () => {
       if (!this.done && this.isolate) this.isolate.post({ t: "ack", rid: this.rid, bytes });
     };
@@ -324,9 +337,33 @@ class HttpExchange implements FetchSink {
   }
 
   end(err?: SerializedError): void {
+    if (this.done) return;
+    if (this.#sent < this.#declared) return this.#abandon("shorter than");
     this.done = true;
     if (err) this.res.destroy();
     else this.res.end();
+    this.log(this.status);
+  }
+
+  /**
+   * The streamed body does not match its Content-Length: the client gets what was sent so far
+   * (the head at least, so it sees a cut-off body rather than a silent hang-up) and then the
+   * connection ends; nothing more of this body, and no later response, goes on it.
+   */
+  #abandon(how: string): void {
+    this.done = true;
+    this.isolate?.cancel(this.rid);
+    const socket = this.res.socket;
+    if (socket) {
+      this.res.flushHeaders();
+      socket.destroySoon();
+    } else {
+      // Still queued behind an earlier response: destroyed when it gets the socket, before
+      // anything of it is written.
+      this.res.destroy();
+    }
+    const req = this.req;
+    this.opts.node.log(`[${this.app.name} ${this.reqId}] ${req.method} ${req.url}: the response body is ${how} its Content-Length (${this.#declared} bytes); connection closed`);
     this.log(this.status);
   }
 
@@ -343,6 +380,11 @@ class HttpExchange implements FetchSink {
     if (st >= 500) this.opts.node.log(`[${this.app.name} ${this.reqId}] ${this.req.method} ${this.req.url} → ${st}: ${err.name}: ${err.message}`);
     this.log(st);
   }
+}
+
+/** A Content-Length value as a number, or -1 unless it is plain decimal digits. */
+function parseLength(value: string): number {
+  return /^[0-9]{1,15}$/.test(value) ? Number(value) : -1;
 }
 
 function flatHeaders(list: HeaderList): string[] {
