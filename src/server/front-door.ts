@@ -13,7 +13,8 @@ import type { FetchSink, IsolateHandle } from "../runtime/isolate-handle.js";
 import { newRequestId, type LedgeNode } from "../runtime/node.js";
 import type { HeaderList, SerializedError, SerializedRequest, SerializedResponse } from "../runtime/protocol.js";
 import { AccessLog } from "./access-log.js";
-import { errorBody } from "./error-page.js";
+import { errorBody, refusalBody } from "./error-page.js";
+import { HOP_BY_HOP, lingerAfterAnswer, refuseRaw, validHost, writeRaw } from "./http-guards.js";
 
 export interface FrontDoorOptions {
   node: LedgeNode;
@@ -30,8 +31,8 @@ export interface FrontDoorOptions {
   testScheduled?: boolean;
 }
 
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "upgrade", "content-length", "proxy-connection"]);
 const NO_BODY = new Set([101, 204, 205, 304]);
+const BAD_HOST = "The request's Host header is missing or not a valid host";
 const kProtocol = Symbol("ledge.wsProtocol");
 const kExtraHeaders = Symbol("ledge.wsHeaders");
 
@@ -55,7 +56,8 @@ export class FrontDoor {
     this.#opts = opts;
     this.#log = opts.accessLog ?? new AccessLog(process.stdout);
     this.#maxBody = opts.maxBodyBytes ?? 100 * 1024 * 1024;
-    this.server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.#onRequest(req, res));
+    // requireHostHeader off: a missing Host is refused in #onRequest with a body, like a bad one.
+    this.server = http.createServer({ keepAliveTimeout: 65_000, requireHostHeader: false }, (req, res) => this.#onRequest(req, res));
     this.server.on("connection", (socket: Duplex) => {
       this.#unused.add(socket);
       socket.once("close", () => this.#unused.delete(socket));
@@ -142,6 +144,7 @@ export class FrontDoor {
     const reqId = newRequestId();
     const path = req.url ?? "/";
     const log = (status: number) => this.#log.line(req.method ?? "GET", path, status, performance.now() - t0, reqId);
+    if (!hostAcceptable(req)) return this.#refuse(req, res, 400, refusalBody(400, BAD_HOST), log);
     const app = this.#appFor(req);
     if (!app) {
       res.writeHead(503, { "content-type": "text/plain" }).end("No app is deployed on this node\n");
@@ -153,14 +156,14 @@ export class FrontDoor {
     const method = req.method ?? "GET";
     if (method === "GET" || method === "HEAD") return this.#dispatch(app, req, res, reqId, null, log);
     const declared = Number(req.headers["content-length"] ?? 0);
-    if (declared > this.#maxBody) return this.#tooLarge(res, reqId, log);
+    if (declared > this.#maxBody) return this.#tooLarge(req, res, reqId, log);
     const chunks: Buffer[] = [];
     let size = 0;
     req.on("data", (c: Buffer) => {
       size += c.length;
       if (size > this.#maxBody) {
         req.removeAllListeners("data");
-        this.#tooLarge(res, reqId, log);
+        this.#tooLarge(req, res, reqId, log);
         req.resume();
         return;
       }
@@ -176,11 +179,17 @@ export class FrontDoor {
     });
   }
 
-  #tooLarge(res: ServerResponse, reqId: string, log: (s: number) => void): void {
+  #tooLarge(req: IncomingMessage, res: ServerResponse, reqId: string, log: (s: number) => void): void {
     if (res.headersSent) return;
     const msg = errorBody(413, { name: "Error", message: `Request body is larger than ${this.#maxBody} bytes` }, reqId, false);
-    res.writeHead(413, { "content-type": "text/plain; charset=utf-8", connection: "close" }).end(msg);
-    log(413);
+    this.#refuse(req, res, 413, msg, log);
+  }
+
+  /** Answers `req` without reading its body (the Worker never sees it) and closes the connection. */
+  #refuse(req: IncomingMessage, res: ServerResponse, status: number, body: string, log: (s: number) => void): void {
+    lingerAfterAnswer(req);
+    res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "content-length": Buffer.byteLength(body), connection: "close" }).end(body);
+    log(status);
   }
 
   #dispatch(app: AppHost, req: IncomingMessage, res: ServerResponse, reqId: string, body: ArrayBuffer | null, log: (s: number) => void): void {
@@ -211,10 +220,14 @@ export class FrontDoor {
     const t0 = performance.now();
     const reqId = newRequestId();
     const log = (status: number) => this.#log.line(req.method ?? "GET", req.url ?? "/", status, performance.now() - t0, reqId);
+    if (!hostAcceptable(req)) {
+      refuseRaw(socket, 400, BAD_HOST);
+      return log(400);
+    }
     const app = this.#appFor(req);
     if (!app || (req.headers.upgrade ?? "").toLowerCase() !== "websocket") {
-      socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
-      return;
+      refuseRaw(socket, 400, app ? "Only WebSocket upgrades are supported" : "No app is deployed on this node");
+      return log(400);
     }
     let answered: SerializedResponse | null = null;
     const chunks: Buffer[] = [];
@@ -382,6 +395,12 @@ class HttpExchange implements FetchSink {
   }
 }
 
+/** HTTP/1.1 requires a Host; HTTP/1.0 may omit it (the node's own address stands in). */
+function hostAcceptable(req: IncomingMessage): boolean {
+  const host = req.headers.host;
+  return host === undefined ? req.httpVersionMinor === 0 : validHost(host);
+}
+
 /** A Content-Length value as a number, or -1 unless it is plain decimal digits. */
 function parseLength(value: string): number {
   return /^[0-9]{1,15}$/.test(value) ? Number(value) : -1;
@@ -394,11 +413,4 @@ function flatHeaders(list: HeaderList): string[] {
     out.push(list[i]!, list[i + 1]!);
   }
   return out;
-}
-
-function writeRaw(socket: Duplex, status: number, statusText: string, headers: HeaderList, body: Buffer | null): void {
-  const lines = [`HTTP/1.1 ${status} ${statusText || http.STATUS_CODES[status] || ""}`];
-  for (let i = 0; i < headers.length; i += 2) if (!HOP_BY_HOP.has(headers[i]!)) lines.push(`${headers[i]}: ${headers[i + 1]}`);
-  lines.push(`content-length: ${body?.length ?? 0}`, "connection: close", "", "");
-  socket.end(body ? Buffer.concat([Buffer.from(lines.join("\r\n")), body]) : lines.join("\r\n"));
 }

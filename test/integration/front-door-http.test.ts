@@ -1,7 +1,8 @@
 /**
- * The front door against mis-framed HTTP, through the real CLI (`ledge serve`, one isolate) and
- * raw TCP sockets: a Worker's body that does not match its declared Content-Length never spills
- * onto a keep-alive connection.
+ * The front door against malformed, oversized and mis-framed HTTP, through the real CLI (`ledge
+ * serve`, one isolate) and raw TCP sockets: a Worker's body that does not match its declared
+ * Content-Length never spills onto a keep-alive connection; a bad Host is a 400 that never reaches
+ * the Worker; an oversized body's 413 reaches a client that is still uploading.
  */
 import assert from "node:assert/strict";
 import net from "node:net";
@@ -184,4 +185,116 @@ describe("a string or bytes body whose declared Content-Length is wrong", () => 
       assert.equal(statusLines(r.text), 2);
     });
   }
+});
+
+describe("the Host header", () => {
+  async function served(): Promise<number> {
+    const r = await exchange(get("/served"), { want: 1 });
+    return Number(r.responses[0]!.body);
+  }
+
+  const BAD = ["a b", "", "user@host", "[::1", "host/path", "host?q", "a\\b", "host:99999", "999.1.1.1", "a%2fb"];
+  test(`a malformed one (${BAD.map((h) => JSON.stringify(h)).join(", ")}) is a 400 from the front door`, async () => {
+    const before = await served();
+    for (const host of BAD) {
+      const r = await exchange(`GET /served HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+      assert.equal(r.responses[0]?.status, 400, `Host ${JSON.stringify(host)}: ${r.text}`);
+      assert.equal(r.responses[0]!.body, "400 Bad Request\nThe request's Host header is missing or not a valid host\n");
+      assert.equal(r.closed, true);
+    }
+    // The Worker counts every request it sees: only the two /served requests reached it.
+    assert.equal(await served(), before + 1);
+  });
+
+  test("a missing one is a 400 on HTTP/1.1; HTTP/1.0 may omit it", async () => {
+    const r = await exchange("GET /served HTTP/1.1\r\n\r\n");
+    assert.equal(r.responses[0]?.status, 400, r.text);
+    assert.match(r.responses[0]!.body, /Host header is missing/);
+    const old = await exchange("GET /url HTTP/1.0\r\n\r\n");
+    assert.equal(old.responses[0]?.status, 200, old.text);
+    assert.match(old.responses[0]!.body, /^http:\/\/127\.0\.0\.1:\d+\/url$/);
+  });
+
+  test("valid ones reach the Worker as its URL's host", async () => {
+    for (const [host, url] of [
+      ["localhost:8787", "http://localhost:8787/url"],
+      ["[::1]:8787", "http://[::1]:8787/url"],
+      ["Example.COM", "http://example.com/url"],
+      ["127.0.0.1", "http://127.0.0.1/url"],
+    ]) {
+      const r = await exchange(get("/url", host), { want: 1 });
+      assert.equal(r.responses[0]?.body, url, `Host ${host}`);
+    }
+  });
+
+  test("a malformed one on a request whose body is still being sent gets its 400", async () => {
+    const r = await uploadUntilAnswered("a b", 10 * 1024 * 1024);
+    assert.equal(r.status, 400);
+    assert.match(r.body, /Host header/);
+  });
+
+  test("a malformed one on a WebSocket upgrade is a 400 with a body", async () => {
+    const r = await exchange(
+      "GET / HTTP/1.1\r\nHost: a b\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+      { want: 1 },
+    );
+    assert.equal(r.responses[0]?.status, 400, r.text);
+    assert.match(r.responses[0]!.body, /Host header/);
+  });
+});
+
+/**
+ * POSTs to /size with Host `host` and a declared Content-Length of `declared`, writing the body
+ * in 64 KiB chunks as fast as the socket takes them until a whole response arrived, like a client
+ * that reads while it uploads. Rejects if the connection fails before the whole answer is in.
+ */
+function uploadUntilAnswered(host: string, declared: number): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(ledge.port, "127.0.0.1");
+    let text = "";
+    let answered = false;
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`timed out after 10000 ms waiting for an answer to the upload; received:\n${text}`));
+    }, 10_000);
+    const fail = (why: string) => {
+      if (answered) return;
+      clearTimeout(timer);
+      reject(new Error(`${why} before the whole answer arrived; received:\n${text}`));
+    };
+    socket.on("data", (d: Buffer) => {
+      text += d.toString("latin1");
+      const [r] = parseResponses(text);
+      if (r && !answered) {
+        answered = true;
+        clearTimeout(timer);
+        socket.destroy();
+        resolve(r);
+      }
+    });
+    socket.on("error", (err) => fail(`the connection failed (${(err as NodeJS.ErrnoException).code})`));
+    socket.on("close", () => fail("the connection closed"));
+    socket.write(`POST /size HTTP/1.1\r\nHost: ${host}\r\nContent-Length: ${declared}\r\n\r\n`);
+    const chunk = Buffer.alloc(64 * 1024);
+    let sent = 0;
+    const pump = () => {
+      while (!answered && sent < declared) {
+        sent += chunk.length;
+        if (!socket.write(chunk)) return void socket.once("drain", pump);
+      }
+    };
+    pump();
+  });
+}
+
+describe("a request body declared over the limit", () => {
+  test("gets its 413 with a body every time while the client keeps sending (5 in a row)", async () => {
+    for (let i = 0; i < 5; i++) {
+      const r = await uploadUntilAnswered("x", 200 * 1024 * 1024);
+      assert.equal(r.status, 413, `attempt ${i + 1}`);
+      assert.match(r.body, /^413 Payload too large\n/);
+      assert.match(r.body, /larger than 104857600 bytes/);
+      assert.equal(r.headers.connection, "close");
+    }
+  });
 });
