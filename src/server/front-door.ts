@@ -14,7 +14,7 @@ import { newRequestId, type LedgeNode } from "../runtime/node.js";
 import type { HeaderList, SerializedError, SerializedRequest, SerializedResponse } from "../runtime/protocol.js";
 import { AccessLog } from "./access-log.js";
 import { errorBody, refusalBody } from "./error-page.js";
-import { HOP_BY_HOP, lingerAfterAnswer, refuseRaw, validHost, writeRaw } from "./http-guards.js";
+import { answerClientError, HOP_BY_HOP, lingerAfterAnswer, refuseRaw, validHost, writeRaw } from "./http-guards.js";
 
 export interface FrontDoorOptions {
   node: LedgeNode;
@@ -29,6 +29,8 @@ export interface FrontDoorOptions {
   accessLog?: AccessLog;
   /** Answers `/__scheduled?cron=` (wrangler dev --test-scheduled). */
   testScheduled?: boolean;
+  /** Time for a request's headers to arrive before a 408, in ms (default 60,000, node:http's; at least 1). */
+  headersTimeoutMs?: number;
 }
 
 const NO_BODY = new Set([101, 204, 205, 304]);
@@ -56,8 +58,11 @@ export class FrontDoor {
     this.#opts = opts;
     this.#log = opts.accessLog ?? new AccessLog(process.stdout);
     this.#maxBody = opts.maxBodyBytes ?? 100 * 1024 * 1024;
+    const timeouts = opts.headersTimeoutMs
+      ? { headersTimeout: opts.headersTimeoutMs, connectionsCheckingInterval: Math.min(30_000, opts.headersTimeoutMs) }
+      : {};
     // requireHostHeader off: a missing Host is refused in #onRequest with a body, like a bad one.
-    this.server = http.createServer({ keepAliveTimeout: 65_000, requireHostHeader: false }, (req, res) => this.#onRequest(req, res));
+    this.server = http.createServer({ keepAliveTimeout: 65_000, requireHostHeader: false, ...timeouts }, (req, res) => this.#onRequest(req, res));
     this.server.on("connection", (socket: Duplex) => {
       this.#unused.add(socket);
       socket.once("close", () => this.#unused.delete(socket));
@@ -66,9 +71,7 @@ export class FrontDoor {
       this.#unused.delete(socket);
       this.#onUpgrade(req, socket, head);
     });
-    this.server.on("clientError", (_err, socket) => {
-      if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
-    });
+    this.server.on("clientError", answerClientError);
   }
 
   #webSocketServer(): Promise<WebSocketServer> {

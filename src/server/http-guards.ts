@@ -1,8 +1,7 @@
 /**
  * The front door's defences against malformed or oversized HTTP: which Host headers reach a
- * Worker, and how a connection whose request we refused is closed without the client losing our
- * answer. None of this runs for a well-formed request, apart from
- * one Set lookup of its Host.
+ * Worker, how parse errors are answered, and how a connection whose request we refused is closed
+ * without the client losing our answer. A well-formed request costs one Set lookup of its Host.
  */
 import http, { type IncomingMessage } from "node:http";
 import { Socket } from "node:net";
@@ -52,7 +51,7 @@ export function validHost(host: string): boolean {
 
 /**
  * Writes a whole response on a raw socket and ends it. For answers outside `ServerResponse`:
- * upgrade requests that do not become WebSockets.
+ * parse errors, and upgrade requests that do not become WebSockets.
  */
 export function writeRaw(socket: Duplex, status: number, statusText: string, headers: readonly string[], body: Buffer | null): void {
   const lines = [`HTTP/1.1 ${status} ${statusText || http.STATUS_CODES[status] || ""}`];
@@ -64,6 +63,31 @@ export function writeRaw(socket: Duplex, status: number, statusText: string, hea
 /** Writes a short text answer (`refusalBody`) on a raw socket and ends it. */
 export function refuseRaw(socket: Duplex, status: number, message: string): void {
   writeRaw(socket, status, "", ["content-type", "text/plain; charset=utf-8"], Buffer.from(refusalBody(status, message)));
+}
+
+/**
+ * The server's `clientError` handler: a request node:http could not parse gets an answer with a
+ * body, as Workers gives one (431 for headers over the limit, 408 for headers that did not arrive
+ * in time, 400 otherwise), and the connection closes.
+ */
+export function answerClientError(err: NodeJS.ErrnoException, duplex: Duplex): void {
+  const socket = duplex as Socket;
+  // node:http reports every further chunk from the same client as another parse error: the
+  // answer is on its way and the connection is lingering until the client stops.
+  if (socket.writableEnded && !socket.destroyed) return;
+  const code = err.code ?? "";
+  // A response under way on this connection (an earlier pipelined request) would be corrupted by
+  // an answer written into it, and a reset or broken pipe leaves nobody to answer.
+  const inFlight = (socket as Socket & { _httpMessage?: unknown })._httpMessage;
+  if (!socket.writable || inFlight || !(code.startsWith("HPE_") || code === "ERR_HTTP_REQUEST_TIMEOUT")) {
+    socket.destroy();
+    return;
+  }
+  if (code === "HPE_HEADER_OVERFLOW") refuseRaw(socket, 431, `The request's headers are larger than ${http.maxHeaderSize} bytes`);
+  else if (code === "HPE_CHUNK_EXTENSIONS_OVERFLOW") refuseRaw(socket, 413, "The request's chunk extensions are too large");
+  else if (code === "ERR_HTTP_REQUEST_TIMEOUT") refuseRaw(socket, 408, "The request did not arrive in time");
+  else refuseRaw(socket, 400, `Malformed HTTP request (${code})`);
+  closeWhenClientStops(socket, null);
 }
 
 /**

@@ -2,7 +2,8 @@
  * The front door against malformed, oversized and mis-framed HTTP, through the real CLI (`ledge
  * serve`, one isolate) and raw TCP sockets: a Worker's body that does not match its declared
  * Content-Length never spills onto a keep-alive connection; a bad Host is a 400 that never reaches
- * the Worker; an oversized body's 413 reaches a client that is still uploading.
+ * the Worker; an oversized body's 413 reaches a client that is still uploading; parse errors get
+ * 431, 408 or 400 with a body.
  */
 import assert from "node:assert/strict";
 import net from "node:net";
@@ -55,7 +56,7 @@ before(async () => {
     "wrangler.toml": 'name = "frontdoor"\nmain = "src/index.ts"\ncompatibility_date = "2026-01-15"\n',
     "src/index.ts": WORKER,
   });
-  ledge = await startLedge(dir, { args: ["--isolates", "1"] });
+  ledge = await startLedge(dir, { args: ["--isolates", "1", "--headers-timeout-ms", "1000"] });
 });
 
 after(async () => {
@@ -296,5 +297,37 @@ describe("a request body declared over the limit", () => {
       assert.match(r.body, /larger than 104857600 bytes/);
       assert.equal(r.headers.connection, "close");
     }
+  });
+});
+
+describe("requests node:http cannot parse", () => {
+  test("headers of 100 KiB are a 431 with a message (5 in a row)", async () => {
+    for (let i = 0; i < 5; i++) {
+      const r = await exchange(`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(100 * 1024)}\r\n\r\n`);
+      assert.equal(r.responses[0]?.status, 431, `attempt ${i + 1}: ${r.text.slice(0, 200)}`);
+      assert.match(r.responses[0]!.body, /^431 Request Header Fields Too Large\nThe request's headers are larger than 16384 bytes\n$/);
+      assert.equal(r.closed, true);
+    }
+  });
+
+  for (const [what, request, code] of [
+    ["an invalid method", "GARBAGE!! / HTTP/1.1\r\nHost: x\r\n\r\n", "HPE_INVALID_METHOD"],
+    ["an invalid Content-Length", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", "HPE_INVALID_CONTENT_LENGTH"],
+  ]) {
+    test(`${what} is a 400 with a message`, async () => {
+      const r = await exchange(request!);
+      assert.equal(r.responses[0]?.status, 400, r.text);
+      assert.equal(r.responses[0]!.body, `400 Bad Request\nMalformed HTTP request (${code})\n`);
+      assert.equal(r.closed, true);
+    });
+  }
+
+  test("headers that stop arriving are a 408 with a message after the headers timeout (1 s here)", async () => {
+    const t0 = performance.now();
+    const r = await exchange("GET / HTTP/1.1\r\nHost: x\r\n", { timeoutMs: 5_000 });
+    const elapsed = performance.now() - t0;
+    assert.equal(r.responses[0]?.status, 408, r.text);
+    assert.equal(r.responses[0]!.body, "408 Request Timeout\nThe request did not arrive in time\n");
+    assert.ok(elapsed >= 900, `answered after ${elapsed.toFixed(0)} ms, before the 1 s timeout`);
   });
 });
