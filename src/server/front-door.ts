@@ -354,7 +354,7 @@ class HttpExchange implements FetchSink {
 
   end(err?: SerializedError): void {
     if (this.done) return;
-    if (this.#sent < this.#declared) return this.#abandon("shorter than");
+    if (!err && this.#sent < this.#declared) return this.#abandon("shorter than");
     this.done = true;
     if (err) this.res.destroy();
     else this.res.end();
