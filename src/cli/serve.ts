@@ -71,6 +71,8 @@ export async function serveCommand(argv: string[], opts: { watch: boolean; prest
       "test-scheduled": { type: "boolean", default: false },
       // Hidden (not in --help): the first alarm retry's delay, so tests need not wait 2 s + 4 s + ….
       "alarm-retry-base-ms": { type: "string" },
+      // Hidden: how long a request's headers may take to arrive (node:http's 60 s), for the 408 test.
+      "headers-timeout-ms": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -94,6 +96,8 @@ export async function serveCommand(argv: string[], opts: { watch: boolean; prest
   const hibernateIdleMs = intOption("--hibernate-ms", values["hibernate-ms"], 1, 2 ** 31 - 1);
   const alarmRetryBaseMs =
     values["alarm-retry-base-ms"] === undefined ? undefined : intOption("--alarm-retry-base-ms", values["alarm-retry-base-ms"], 1, 60_000);
+  const headersTimeoutMs =
+    values["headers-timeout-ms"] === undefined ? undefined : intOption("--headers-timeout-ms", values["headers-timeout-ms"], 1, 300_000);
 
   // Start the app's isolates first: a worker thread takes tens of milliseconds to boot, which
   // overlaps with reading the config and bundling instead of following them.
@@ -139,6 +143,7 @@ export async function serveCommand(argv: string[], opts: { watch: boolean; prest
     colo: values.colo,
     accessLog: new AccessLog(process.stdout, !values["no-access-log"]),
     testScheduled: opts.watch || values["test-scheduled"],
+    headersTimeoutMs,
   });
 
   let inputs: string[] = [];

@@ -1,4 +1,5 @@
 /** Error responses rendered by the front door (user code never ran, failed, or was stopped). */
+import { STATUS_CODES } from "node:http";
 import type { SerializedError } from "../runtime/protocol.js";
 
 export function errorBody(status: number, err: SerializedError, reqId: string, dev: boolean): string {
@@ -17,4 +18,9 @@ export function errorBody(status: number, err: SerializedError, reqId: string, d
     lines.push(err.message);
   }
   return lines.join("\n") + "\n";
+}
+
+/** A request the front door refuses before any Worker sees it: malformed, or over a limit. */
+export function refusalBody(status: number, message: string): string {
+  return `${status} ${STATUS_CODES[status] ?? "Error"}\n${message}\n`;
 }

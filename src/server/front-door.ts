@@ -13,7 +13,8 @@ import type { FetchSink, IsolateHandle } from "../runtime/isolate-handle.js";
 import { newRequestId, type LedgeNode } from "../runtime/node.js";
 import type { HeaderList, SerializedError, SerializedRequest, SerializedResponse } from "../runtime/protocol.js";
 import { AccessLog } from "./access-log.js";
-import { errorBody } from "./error-page.js";
+import { errorBody, refusalBody } from "./error-page.js";
+import { answerClientError, HOP_BY_HOP, lingerAfterAnswer, refuseRaw, validHost, writeRaw } from "./http-guards.js";
 
 export interface FrontDoorOptions {
   node: LedgeNode;
@@ -28,10 +29,12 @@ export interface FrontDoorOptions {
   accessLog?: AccessLog;
   /** Answers `/__scheduled?cron=` (wrangler dev --test-scheduled). */
   testScheduled?: boolean;
+  /** Time for a request's headers to arrive before a 408, in ms (default 60,000, node:http's; at least 1). */
+  headersTimeoutMs?: number;
 }
 
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "upgrade", "content-length", "proxy-connection"]);
 const NO_BODY = new Set([101, 204, 205, 304]);
+const BAD_HOST = "The request's Host header is missing or not a valid host";
 const kProtocol = Symbol("ledge.wsProtocol");
 const kExtraHeaders = Symbol("ledge.wsHeaders");
 
@@ -55,7 +58,11 @@ export class FrontDoor {
     this.#opts = opts;
     this.#log = opts.accessLog ?? new AccessLog(process.stdout);
     this.#maxBody = opts.maxBodyBytes ?? 100 * 1024 * 1024;
-    this.server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.#onRequest(req, res));
+    const timeouts = opts.headersTimeoutMs
+      ? { headersTimeout: opts.headersTimeoutMs, connectionsCheckingInterval: Math.min(30_000, opts.headersTimeoutMs) }
+      : {};
+    // requireHostHeader off: a missing Host is refused in #onRequest with a body, like a bad one.
+    this.server = http.createServer({ keepAliveTimeout: 65_000, requireHostHeader: false, ...timeouts }, (req, res) => this.#onRequest(req, res));
     this.server.on("connection", (socket: Duplex) => {
       this.#unused.add(socket);
       socket.once("close", () => this.#unused.delete(socket));
@@ -64,9 +71,7 @@ export class FrontDoor {
       this.#unused.delete(socket);
       this.#onUpgrade(req, socket, head);
     });
-    this.server.on("clientError", (_err, socket) => {
-      if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
-    });
+    this.server.on("clientError", answerClientError);
   }
 
   #webSocketServer(): Promise<WebSocketServer> {
@@ -142,6 +147,7 @@ export class FrontDoor {
     const reqId = newRequestId();
     const path = req.url ?? "/";
     const log = (status: number) => this.#log.line(req.method ?? "GET", path, status, performance.now() - t0, reqId);
+    if (!hostAcceptable(req)) return this.#refuse(req, res, 400, refusalBody(400, BAD_HOST), log);
     const app = this.#appFor(req);
     if (!app) {
       res.writeHead(503, { "content-type": "text/plain" }).end("No app is deployed on this node\n");
@@ -153,14 +159,14 @@ export class FrontDoor {
     const method = req.method ?? "GET";
     if (method === "GET" || method === "HEAD") return this.#dispatch(app, req, res, reqId, null, log);
     const declared = Number(req.headers["content-length"] ?? 0);
-    if (declared > this.#maxBody) return this.#tooLarge(res, reqId, log);
+    if (declared > this.#maxBody) return this.#tooLarge(req, res, reqId, log);
     const chunks: Buffer[] = [];
     let size = 0;
     req.on("data", (c: Buffer) => {
       size += c.length;
       if (size > this.#maxBody) {
         req.removeAllListeners("data");
-        this.#tooLarge(res, reqId, log);
+        this.#tooLarge(req, res, reqId, log);
         req.resume();
         return;
       }
@@ -176,11 +182,17 @@ export class FrontDoor {
     });
   }
 
-  #tooLarge(res: ServerResponse, reqId: string, log: (s: number) => void): void {
+  #tooLarge(req: IncomingMessage, res: ServerResponse, reqId: string, log: (s: number) => void): void {
     if (res.headersSent) return;
     const msg = errorBody(413, { name: "Error", message: `Request body is larger than ${this.#maxBody} bytes` }, reqId, false);
-    res.writeHead(413, { "content-type": "text/plain; charset=utf-8", connection: "close" }).end(msg);
-    log(413);
+    this.#refuse(req, res, 413, msg, log);
+  }
+
+  /** Answers `req` without reading its body (the Worker never sees it) and closes the connection. */
+  #refuse(req: IncomingMessage, res: ServerResponse, status: number, body: string, log: (s: number) => void): void {
+    lingerAfterAnswer(req);
+    res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "content-length": Buffer.byteLength(body), connection: "close" }).end(body);
+    log(status);
   }
 
   #dispatch(app: AppHost, req: IncomingMessage, res: ServerResponse, reqId: string, body: ArrayBuffer | null, log: (s: number) => void): void {
@@ -211,10 +223,14 @@ export class FrontDoor {
     const t0 = performance.now();
     const reqId = newRequestId();
     const log = (status: number) => this.#log.line(req.method ?? "GET", req.url ?? "/", status, performance.now() - t0, reqId);
+    if (!hostAcceptable(req)) {
+      refuseRaw(socket, 400, BAD_HOST);
+      return log(400);
+    }
     const app = this.#appFor(req);
     if (!app || (req.headers.upgrade ?? "").toLowerCase() !== "websocket") {
-      socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
-      return;
+      refuseRaw(socket, 400, app ? "Only WebSocket upgrades are supported" : "No app is deployed on this node");
+      return log(400);
     }
     let answered: SerializedResponse | null = null;
     const chunks: Buffer[] = [];
@@ -273,6 +289,13 @@ class HttpExchange implements FetchSink {
   isolate: IsolateHandle | null = null;
   rid = 0;
   readonly #head: boolean;
+  /**
+   * The Content-Length a streamed body must match, or -1 (none declared, or no body is sent).
+   * A body that overruns or falls short of it would leave the client reading the next response
+   * at the wrong offset, so either ends the connection instead.
+   */
+  #declared = -1;
+  #sent = 0;
   constructor(
     readonly opts: FrontDoorOptions,
     readonly app: AppHost,
@@ -304,7 +327,12 @@ class HttpExchange implements FetchSink {
       return;
     }
     const at = r.headers.indexOf("content-length");
-    if (at >= 0 && at % 2 === 0) flat.push("content-length", r.headers[at + 1]!);
+    const declared = at >= 0 && at % 2 === 0 ? parseLength(r.headers[at + 1]!) : -1;
+    // A value that is not a plain length is dropped: the body goes out chunked instead.
+    if (declared >= 0) {
+      flat.push("content-length", r.headers[at + 1]!);
+      if (!this.#head && !NO_BODY.has(r.status)) this.#declared = declared;
+    }
     res.writeHead(r.status, r.statusText || undefined, flat);
     if (this.#head) res.end();
     // Only streamed answers need to hear that the client left: the isolate stops producing.
@@ -315,6 +343,7 @@ class HttpExchange implements FetchSink {
 
   chunk(data: ArrayBuffer): void {
     const bytes = data.byteLength;
+    if (this.#declared >= 0 && (this.#sent += bytes) > this.#declared) return this.#abandon("longer than");
     const ack = () => {
       if (!this.done && this.isolate) this.isolate.post({ t: "ack", rid: this.rid, bytes });
     };
@@ -324,9 +353,33 @@ class HttpExchange implements FetchSink {
   }
 
   end(err?: SerializedError): void {
+    if (this.done) return;
+    if (!err && this.#sent < this.#declared) return this.#abandon("shorter than");
     this.done = true;
     if (err) this.res.destroy();
     else this.res.end();
+    this.log(this.status);
+  }
+
+  /**
+   * The streamed body does not match its Content-Length: the client gets what was sent so far
+   * (the head at least, so it sees a cut-off body rather than a silent hang-up) and then the
+   * connection ends; nothing more of this body, and no later response, goes on it.
+   */
+  #abandon(how: string): void {
+    this.done = true;
+    this.isolate?.cancel(this.rid);
+    const socket = this.res.socket;
+    if (socket) {
+      this.res.flushHeaders();
+      socket.destroySoon();
+    } else {
+      // Still queued behind an earlier response: destroyed when it gets the socket, before
+      // anything of it is written.
+      this.res.destroy();
+    }
+    const req = this.req;
+    this.opts.node.log(`[${this.app.name} ${this.reqId}] ${req.method} ${req.url}: the response body is ${how} its Content-Length (${this.#declared} bytes); connection closed`);
     this.log(this.status);
   }
 
@@ -345,6 +398,17 @@ class HttpExchange implements FetchSink {
   }
 }
 
+/** HTTP/1.1 requires a Host; HTTP/1.0 may omit it (the node's own address stands in). */
+function hostAcceptable(req: IncomingMessage): boolean {
+  const host = req.headers.host;
+  return host === undefined ? req.httpVersionMinor === 0 : validHost(host);
+}
+
+/** A Content-Length value as a number, or -1 unless it is plain decimal digits. */
+function parseLength(value: string): number {
+  return /^[0-9]{1,15}$/.test(value) ? Number(value) : -1;
+}
+
 function flatHeaders(list: HeaderList): string[] {
   const out: string[] = [];
   for (let i = 0; i < list.length; i += 2) {
@@ -352,11 +416,4 @@ function flatHeaders(list: HeaderList): string[] {
     out.push(list[i]!, list[i + 1]!);
   }
   return out;
-}
-
-function writeRaw(socket: Duplex, status: number, statusText: string, headers: HeaderList, body: Buffer | null): void {
-  const lines = [`HTTP/1.1 ${status} ${statusText || http.STATUS_CODES[status] || ""}`];
-  for (let i = 0; i < headers.length; i += 2) if (!HOP_BY_HOP.has(headers[i]!)) lines.push(`${headers[i]}: ${headers[i + 1]}`);
-  lines.push(`content-length: ${body?.length ?? 0}`, "connection: close", "", "");
-  socket.end(body ? Buffer.concat([Buffer.from(lines.join("\r\n")), body]) : lines.join("\r\n"));
 }
