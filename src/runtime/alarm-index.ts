@@ -11,7 +11,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { openSqlite, type SqliteDatabase } from "../shared/sqlite.js";
-import type { ObjectAddress } from "./protocol.js";
+import type { ObjectAddress } from "../objects/index.js";
 
 export interface AlarmRow {
   app: string;

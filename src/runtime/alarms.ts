@@ -6,7 +6,7 @@
  * backoff (2 s, 4 s, 8 s, …) up to 6 times, as on Cloudflare.
  */
 import { AlarmIndex } from "./alarm-index.js";
-import type { ObjectAddress } from "./protocol.js";
+import { objectKey, type ObjectAddress } from "../objects/index.js";
 
 export const ALARM_MAX_RETRIES = 6;
 
@@ -49,7 +49,7 @@ export class AlarmScheduler {
 
   /** An isolate committed a change of an object's alarm (and already wrote it to the index). */
   set(target: ObjectAddress, time: number | null): void {
-    const key = keyOf(target);
+    const key = objectKey(target);
     const cur = this.#alarms.get(key);
     if (time === null) {
       if (cur && !cur.running) this.#disarm(key);
@@ -66,7 +66,7 @@ export class AlarmScheduler {
   }
 
   #arm(target: ObjectAddress, time: number, retryCount: number, delayMs?: number): void {
-    const key = keyOf(target);
+    const key = objectKey(target);
     this.#disarm(key);
     const s: Scheduled = { target, time, retryCount, timer: null, running: false };
     this.#alarms.set(key, s);
@@ -119,8 +119,4 @@ export class AlarmScheduler {
     for (const key of [...this.#alarms.keys()]) this.#disarm(key);
     this.#index.close();
   }
-}
-
-function keyOf(a: ObjectAddress): string {
-  return `${a.app}\u0000${a.className}\u0000${a.id}`;
 }

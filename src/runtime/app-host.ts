@@ -8,9 +8,10 @@
  */
 import { MessageChannel, type MessagePort } from "node:worker_threads";
 import type { AppConfig } from "../config/types.js";
-import { LocalDirectory } from "../objects/directory.js";
+import { CallErrorCode, LocalDirectory, type CallResult, type ObjectAddress, type ObjectCall } from "../objects/index.js";
 import { IsolateHandle, type FetchSink, type IsolateEvents } from "./isolate-handle.js";
-import type { HostToIsolate, IsolateInit, ObjectCall, ObjectAddress, SerializedError, SerializedRequest } from "./protocol.js";
+import type { HostToIsolate, IsolateInit } from "./protocol.js";
+import type { SerializedError, SerializedRequest } from "../shared/wire.js";
 import { LedgeError } from "../shared/errors.js";
 
 export interface AppRuntimeOptions {
@@ -181,14 +182,16 @@ export class AppHost {
 
   async alarm(msg: Extract<HostToIsolate, { t: "alarm" }>): Promise<{ ok: boolean; error?: SerializedError }> {
     const h = this.#objectIsolate(msg.target);
-    if (!h || h.dead) return { ok: false, error: { name: "Error", message: "object's isolate is not running" } };
+    if (!h || h.dead) return { ok: false, error: { name: "Error", message: "object's isolate is not running", code: CallErrorCode.notRunning } };
     return h.run(msg);
   }
 
-  async objectCall(call: ObjectCall): Promise<{ ok: boolean; value?: unknown; error?: SerializedError }> {
+  async objectCall(call: ObjectCall): Promise<CallResult> {
     // Service calls are stateless: any isolate of the pool; object calls go to the object's home.
     const h = call.kind === "service-fetch" || call.kind === "service-rpc" ? this.#pick() : this.#objectIsolate(call.target);
-    if (!h || h.dead) return { ok: false, error: { name: "Error", message: `App ${this.name} is not running`, retryable: true } };
+    if (!h || h.dead) {
+      return { ok: false, error: { name: "Error", message: `App ${this.name} is not running`, code: CallErrorCode.notRunning, retryable: true } };
+    }
     return h.call({ t: "object-call", rid: 0, call });
   }
 

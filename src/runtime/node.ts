@@ -6,11 +6,12 @@ import { availableParallelism } from "node:os";
 import { randomBytes } from "node:crypto";
 import type { AppConfig } from "../config/types.js";
 import { CronScheduler } from "../cron/index.js";
-import { removeDeletedClasses } from "../objects/naming.js";
+import { CallErrorCode, callTargetApp, removeDeletedClasses, type CallResult } from "../objects/index.js";
 import { AlarmScheduler } from "./alarms.js";
 import { AppHost, type AppRuntimeOptions, type IsolateProvider } from "./app-host.js";
 import { IsolateHandle, type IsolateEvents } from "./isolate-handle.js";
-import { callTargetApp, type IsolateToHost, type SerializedError } from "./protocol.js";
+import type { IsolateToHost } from "./protocol.js";
+import type { SerializedError } from "../shared/wire.js";
 import { SocketBridge } from "./sockets.js";
 
 export interface NodeOptions extends Omit<AppRuntimeOptions, "poolSize"> {
@@ -91,10 +92,10 @@ export class LedgeNode implements IsolateProvider {
         return;
       case "object-call": {
         const app = this.apps.get(callTargetApp(msg.call));
-        const reply = (r: { ok: boolean; value?: unknown; error?: SerializedError }) =>
-          iso.post({ t: "object-result", rid: msg.rid, ok: r.ok, value: r.value, error: r.error });
+        const reply = (r: CallResult) => iso.post({ t: "object-result", rid: msg.rid, ok: r.ok, value: r.value, error: r.error });
         if (!app) {
-          reply({ ok: false, error: { name: "Error", message: `No app named "${callTargetApp(msg.call)}" runs on this node` } });
+          const message = `No app named "${callTargetApp(msg.call)}" runs on this node`;
+          reply({ ok: false, error: { name: "Error", message, code: CallErrorCode.noApp } });
           return;
         }
         void app.objectCall(msg.call).then(reply);

@@ -4,25 +4,26 @@
  * of another app on the node). Also serves calls arriving from elsewhere.
  */
 import type { AppConfig } from "../../config/types.js";
-import { namespaceDir, namespaceKey, objectFile } from "../../objects/naming.js";
 import type { MessagePort } from "node:worker_threads";
-import { LocalDirectory, type ObjectDirectory } from "../../objects/directory.js";
-import { ObjectManager, type ObjectClassInfo } from "../../objects/manager.js";
-import { ObjectTimers } from "../../objects/timers.js";
-import type { ObjectRouter } from "../../objects/namespace.js";
-import { openObjectStorage } from "../../storage/index.js";
 import {
-  deserializeError,
-  type HostToIsolate,
-  type IsolateInit,
-  type IsolateToHost,
+  LocalDirectory,
+  namespaceDir,
+  namespaceKey,
+  objectFile,
+  ObjectManager,
+  ObjectTimers,
   type ObjectAddress,
   type ObjectCall,
-  type SerializedResponse,
-} from "../protocol.js";
+  type ObjectClassInfo,
+  type ObjectDirectory,
+  type ObjectRouter,
+} from "../../objects/index.js";
+import { deserializeError, type SerializedResponse } from "../../shared/wire.js";
+import { openObjectStorage } from "../../storage/index.js";
+import type { HostToIsolate, IsolateInit, IsolateToHost } from "../protocol.js";
 import { ALARM_MAX_RETRIES } from "../alarms.js";
 import { AlarmIndex } from "../alarm-index.js";
-import { currentReqId, invocation } from "./context.js";
+import { currentReqId, invocation, objectScope } from "./context.js";
 import type { ServiceRouter } from "./service.js";
 import { fromRequest, fromResponse, toRequest, toResponse, type SocketExporter } from "./http.js";
 import { DurableObject } from "./workers-module.js";
@@ -67,7 +68,7 @@ export class ObjectRouting implements ObjectRouter, ServiceRouter {
     this.#logError = logError;
     this.#directory = new LocalDirectory(() => init.poolSize);
     // Before the app's code is evaluated, so that every timer it starts is seen.
-    this.#timers.install(globalThis, (key) => this.objects?.timersIdle(key));
+    this.#timers.install(globalThis, objectScope.currentObjectKey, (key) => this.objects?.timersIdle(key));
   }
 
   /** Called once the bundle is evaluated: its exported classes become the object classes. */
@@ -102,11 +103,12 @@ export class ObjectRouting implements ObjectRouter, ServiceRouter {
         hibernateIdleMs: this.#init.hibernateIdleMs,
         alarmMaxRetries: ALARM_MAX_RETRIES,
         timers: this.#timers,
+        scope: objectScope,
+        isDurableObject: (instance) => instance instanceof DurableObject,
         logError: this.#logError,
       },
       this.#init.objectsEnabled,
     );
-    void DurableObject;
   }
 
   #isLocal(a: ObjectAddress): MessagePort | null | "local" {
