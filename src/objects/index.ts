@@ -8,6 +8,8 @@
  * `HibernatableSocket`.
  */
 export { objectKey, type ObjectAddress } from "./address.js";
+export { readAlarmIndex, type AlarmRow } from "./alarm-index.js";
+export { ALARM_MAX_RETRIES, ALARM_RETRY_BASE_MS, ObjectAlarms } from "./alarms.js";
 export { callTargetApp, CallErrorCode, type CallResult, type ObjectCall, type ServiceCall } from "./call.js";
 export { LocalDirectory, type ObjectDirectory, type ObjectLocation } from "./directory.js";
 export { DurableObjectId } from "./id.js";

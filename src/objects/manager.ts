@@ -9,6 +9,7 @@
  */
 import { setImmediate, setTimeout, clearTimeout } from "node:timers";
 import { objectKey, type ObjectAddress } from "./address.js";
+import { ALARM_MAX_RETRIES } from "./alarms.js";
 import { CallErrorCode } from "./call.js";
 import { DurableObjectId } from "./id.js";
 import type { InvocationScope, ObjectInvocation } from "./scope.js";
@@ -38,8 +39,6 @@ export interface ObjectManagerOptions {
   openStorage(address: ObjectAddress, info: ObjectClassInfo): StorageHandle;
   idleMs: number;
   hibernateIdleMs: number;
-  /** Retries the host's alarm scheduler makes after a failed `alarm()` before it gives up. */
-  alarmMaxRetries: number;
   /** Timers the objects' code started (see timers.ts). */
   timers: Pick<ObjectTimers, "pending" | "cancelAll">;
   /** The isolate's invocation scope (see scope.ts). */
@@ -363,9 +362,9 @@ export class ObjectManager {
           try {
             await alarm.call(obj, { retryCount: ev.retryCount, isRetry: ev.retryCount > 0 });
           } catch (err) {
-            // After the last retry the host gives up: the alarm is no longer set, so getAlarm()
-            // must stop reporting it (unless the handler set a new one before it threw).
-            if (ev.retryCount >= this.#opts.alarmMaxRetries && !e.gone && (await storage.getAlarm()) === ev.scheduledTime) {
+            // After the last retry the alarm is dropped (see alarms.ts), so getAlarm() must stop
+            // reporting it (unless the handler set a new one before it threw).
+            if (ev.retryCount >= ALARM_MAX_RETRIES && !e.gone && (await storage.getAlarm()) === ev.scheduledTime) {
               await storage.deleteAlarm();
             }
             throw err;

@@ -10,6 +10,7 @@ import {
   namespaceDir,
   namespaceKey,
   objectFile,
+  ObjectAlarms,
   ObjectManager,
   ObjectTimers,
   type ObjectAddress,
@@ -21,8 +22,6 @@ import {
 import { deserializeError, type SerializedResponse } from "../../shared/wire.js";
 import { openObjectStorage } from "../../storage/index.js";
 import type { HostToIsolate, IsolateInit, IsolateToHost } from "../protocol.js";
-import { ALARM_MAX_RETRIES } from "../alarms.js";
-import { AlarmIndex } from "../alarm-index.js";
 import { currentReqId, invocation, objectScope } from "./context.js";
 import type { ServiceRouter } from "./service.js";
 import { fromRequest, fromResponse, toRequest, toResponse, type SocketExporter } from "./http.js";
@@ -45,7 +44,8 @@ export class ObjectRouting implements ObjectRouter, ServiceRouter {
   readonly #init: IsolateInit;
   readonly #peers: (MessagePort | null)[];
   readonly #postToHost: (msg: IsolateToHost) => void;
-  readonly #alarmIndex: AlarmIndex;
+  /** The objects' alarms: this isolate is their owner (see src/objects/alarms.ts). */
+  readonly alarms: ObjectAlarms;
   readonly #exporter: SocketExporter;
   readonly #logError: (err: unknown, where: string) => void;
   readonly #directory: ObjectDirectory;
@@ -63,7 +63,7 @@ export class ObjectRouting implements ObjectRouter, ServiceRouter {
     this.#init = init;
     this.#peers = peers;
     this.#postToHost = postToHost;
-    this.#alarmIndex = new AlarmIndex(init.persistDir);
+    this.alarms = new ObjectAlarms(init.persistDir, (target, time) => postToHost({ t: "alarm-set", target, time }));
     this.#exporter = exporter;
     this.#logError = logError;
     this.#directory = new LocalDirectory(() => init.poolSize);
@@ -92,16 +92,10 @@ export class ObjectRouting implements ObjectRouter, ServiceRouter {
             storageKind: info.storageKind,
             durability: this.#init.durability,
             deleteAllDeletesAlarm,
-            onAlarmChange: (time: number | null) => {
-              // Written here, in the commit's turn, so the node's alarm list never misses an
-              // alarm the object acknowledged; the host only keeps the timers.
-              this.#alarmIndex.set(address, time);
-              this.#postToHost({ t: "alarm-set", target: address, time });
-            },
+            onAlarmChange: (time: number | null) => this.alarms.committed(address, time),
           }),
         idleMs: this.#init.objectIdleMs,
         hibernateIdleMs: this.#init.hibernateIdleMs,
-        alarmMaxRetries: ALARM_MAX_RETRIES,
         timers: this.#timers,
         scope: objectScope,
         isDurableObject: (instance) => instance instanceof DurableObject,

@@ -306,6 +306,7 @@ async function onAlarm(msg: Extract<HostToIsolate, { t: "alarm" }>): Promise<voi
   } catch (err) {
     logError(err, `alarm() of ${msg.target.className} ${msg.target.id}`);
     post({ t: "done", rid: msg.rid, ok: false, error: serializeError(err) });
+    routing.alarms.failed(msg.target, msg.scheduledTime, msg.retryCount);
   } finally {
     finish();
   }
