@@ -8,7 +8,7 @@
  */
 import { MessageChannel, type MessagePort } from "node:worker_threads";
 import type { AppConfig } from "../config/types.js";
-import { CallErrorCode, LocalDirectory, type CallResult, type ObjectAddress, type ObjectCall } from "../objects/index.js";
+import { CallErrorCode, type CallResult, type ObjectAddress, type ObjectCall, type ObjectDirectory } from "../objects/index.js";
 import { IsolateHandle, type FetchSink, type IsolateEvents } from "./isolate-handle.js";
 import type { HostToIsolate, IsolateInit } from "./protocol.js";
 import type { SerializedError, SerializedRequest } from "../shared/wire.js";
@@ -22,7 +22,7 @@ export interface AppRuntimeOptions {
   objectIdleMs: number;
   hibernateIdleMs: number;
   cacheMaxBytes: number;
-  /** Isolates per app (stateless requests are spread over them; objects are placed by id hash). */
+  /** Isolates per app (stateless requests are spread over them; the directory places objects). */
   poolSize: number;
   /** How long a draining generation may take to finish in-flight work before it is terminated. */
   drainMs: number;
@@ -31,6 +31,8 @@ export interface AppRuntimeOptions {
 export interface IsolateProvider {
   takeIsolate(memoryMb: number): IsolateHandle;
   events: IsolateEvents;
+  /** The node's placement authority. */
+  directory: ObjectDirectory;
   log(line: string): void;
 }
 
@@ -46,11 +48,12 @@ class Generation {
 
 export class AppHost {
   readonly name: string;
+  /** Isolates in each generation's pool, fixed for the app's life on this node. */
+  readonly poolSize: number;
   #gen: Generation | null = null;
   #seq = 0;
   #opts: AppRuntimeOptions;
   #provider: IsolateProvider;
-  #directory: LocalDirectory;
   /** Old generations still draining; objects of the current one wait for them. */
   #draining = new Set<Promise<void>>();
   lastStartMs = 0;
@@ -59,7 +62,7 @@ export class AppHost {
     this.name = name;
     this.#opts = opts;
     this.#provider = provider;
-    this.#directory = new LocalDirectory(() => this.#gen?.isolates.length ?? 1);
+    this.poolSize = Math.max(1, opts.poolSize);
   }
 
   get config(): AppConfig | undefined {
@@ -77,7 +80,7 @@ export class AppHost {
    */
   async deploy(config: AppConfig, code: string): Promise<void> {
     const gen = new Generation(++this.#seq, config, code);
-    const size = Math.max(1, this.#opts.poolSize);
+    const size = this.poolSize;
     const objectsEnabled = this.#draining.size === 0 && this.#gen === null;
     const handles: IsolateHandle[] = [];
     for (let i = 0; i < size; i++) handles.push(this.#provider.takeIsolate(config.limits.memoryMb));
@@ -104,7 +107,7 @@ export class AppHost {
     return {
       isolateId: "",
       poolIndex,
-      poolSize: Math.max(1, o.poolSize),
+      placement: this.#provider.directory.placementOf(this.name),
       appName: this.name,
       code: gen.code,
       config: gen.config,
@@ -177,7 +180,8 @@ export class AppHost {
   #objectIsolate(a: ObjectAddress): IsolateHandle | undefined {
     const gen = this.#gen;
     if (!gen) return undefined;
-    return gen.isolates[this.#directory.locate(a.app, a.className, a.id).poolIndex];
+    const route = this.#provider.directory.locate(a);
+    return gen.isolates[route.poolIndex];
   }
 
   async alarm(msg: Extract<HostToIsolate, { t: "alarm" }>): Promise<{ ok: boolean; error?: SerializedError }> {

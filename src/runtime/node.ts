@@ -6,7 +6,7 @@ import { availableParallelism } from "node:os";
 import { randomBytes } from "node:crypto";
 import type { AppConfig } from "../config/types.js";
 import { CronScheduler } from "../cron/index.js";
-import { CallErrorCode, callTargetApp, removeDeletedClasses, type CallResult } from "../objects/index.js";
+import { CallErrorCode, callTargetApp, LocalDirectory, removeDeletedClasses, type CallResult, type ObjectDirectory } from "../objects/index.js";
 import { AlarmScheduler } from "./alarms.js";
 import { AppHost, type AppRuntimeOptions, type IsolateProvider } from "./app-host.js";
 import { IsolateHandle, type IsolateEvents } from "./isolate-handle.js";
@@ -30,6 +30,8 @@ export class LedgeNode implements IsolateProvider {
   readonly apps = new Map<string, AppHost>();
   readonly isolates = new Map<string, IsolateHandle>();
   readonly sockets = new SocketBridge();
+  /** Where each object lives: the one placement authority of this node. */
+  readonly directory: ObjectDirectory = new LocalDirectory((app) => this.apps.get(app)?.poolSize ?? 1);
   readonly alarms: AlarmScheduler;
   readonly crons: CronScheduler;
   readonly #opts: AppRuntimeOptions;

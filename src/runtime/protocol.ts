@@ -8,14 +8,15 @@
  * to src/objects (call.ts, address.ts).
  */
 import type { AppConfig } from "../config/types.js";
-import type { CallResult, ObjectAddress, ObjectCall } from "../objects/index.js";
+import type { AppPlacement, CallResult, ObjectAddress, ObjectCall } from "../objects/index.js";
 import type { SerializedError, SerializedRequest, SerializedResponse } from "../shared/wire.js";
 
 export interface IsolateInit {
   isolateId: string;
-  /** Position in the app's pool; objects are placed on `hash(id) % poolSize`. */
+  /** Position in the app's pool. */
   poolIndex: number;
-  poolSize: number;
+  /** Where the app's objects live, from the node's directory (src/objects/directory.ts). */
+  placement: AppPlacement;
   appName: string;
   code: string;
   config: AppConfig;

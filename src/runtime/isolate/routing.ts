@@ -6,7 +6,7 @@
 import type { AppConfig } from "../../config/types.js";
 import type { MessagePort } from "node:worker_threads";
 import {
-  LocalDirectory,
+  locateIn,
   namespaceDir,
   namespaceKey,
   objectFile,
@@ -16,7 +16,6 @@ import {
   type ObjectAddress,
   type ObjectCall,
   type ObjectClassInfo,
-  type ObjectDirectory,
   type ObjectRouter,
 } from "../../objects/index.js";
 import { deserializeError, type SerializedResponse } from "../../shared/wire.js";
@@ -48,7 +47,6 @@ export class ObjectRouting implements ObjectRouter, ServiceRouter {
   readonly alarms: ObjectAlarms;
   readonly #exporter: SocketExporter;
   readonly #logError: (err: unknown, where: string) => void;
-  readonly #directory: ObjectDirectory;
   readonly #pending = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
   readonly #timers = new ObjectTimers();
   #nextRid = 1;
@@ -66,7 +64,6 @@ export class ObjectRouting implements ObjectRouter, ServiceRouter {
     this.alarms = new ObjectAlarms(init.persistDir, (target, time) => postToHost({ t: "alarm-set", target, time }));
     this.#exporter = exporter;
     this.#logError = logError;
-    this.#directory = new LocalDirectory(() => init.poolSize);
     // Before the app's code is evaluated, so that every timer it starts is seen.
     this.#timers.install(globalThis, objectScope.currentObjectKey, (key) => this.objects?.timersIdle(key));
   }
@@ -107,9 +104,10 @@ export class ObjectRouting implements ObjectRouter, ServiceRouter {
 
   #isLocal(a: ObjectAddress): MessagePort | null | "local" {
     if (a.app !== this.#init.appName) return null;
-    const loc = this.#directory.locate(a.app, a.className, a.id);
-    if (loc.poolIndex === this.#init.poolIndex) return "local";
-    return this.#peers[loc.poolIndex] ?? null;
+    // The node's directory handed this isolate its app's placement (IsolateInit.placement).
+    const route = locateIn(this.#init.placement, a);
+    if (route.poolIndex === this.#init.poolIndex) return "local";
+    return this.#peers[route.poolIndex] ?? null;
   }
 
   async fetch(address: ObjectAddress, request: Request): Promise<Response> {
