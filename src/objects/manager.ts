@@ -8,11 +8,12 @@
  * for `storage.whenDurable()`: that is the output gate. `blockConcurrencyWhile` holds the mailbox.
  */
 import { setImmediate, setTimeout, clearTimeout } from "node:timers";
-import { invocation, settleWaitUntil, type InvocationState } from "../runtime/isolate/context.js";
-import { kGate, kHibernation, type WebSocket } from "../runtime/isolate/websocket.js";
-import { DurableObject } from "../runtime/isolate/workers-module.js";
-import type { ObjectAddress } from "../runtime/protocol.js";
+import { objectKey, type ObjectAddress } from "./address.js";
+import { ALARM_MAX_RETRIES } from "./alarms.js";
+import { CallErrorCode } from "./call.js";
 import { DurableObjectId } from "./id.js";
+import type { InvocationScope, ObjectInvocation } from "./scope.js";
+import { kGate, kHibernation, type HibernatableSocket } from "./socket.js";
 import { DurableObjectState, type HibernationState } from "./state.js";
 import { userStorageFacade } from "./storage-facade.js";
 import type { ObjectTimers } from "./timers.js";
@@ -38,10 +39,12 @@ export interface ObjectManagerOptions {
   openStorage(address: ObjectAddress, info: ObjectClassInfo): StorageHandle;
   idleMs: number;
   hibernateIdleMs: number;
-  /** Retries the host's alarm scheduler makes after a failed `alarm()` before it gives up. */
-  alarmMaxRetries: number;
   /** Timers the objects' code started (see timers.ts). */
   timers: Pick<ObjectTimers, "pending" | "cancelAll">;
+  /** The isolate's invocation scope (see scope.ts). */
+  scope: InvocationScope;
+  /** Whether an instance's class extends `DurableObject` from `cloudflare:workers` (RPC needs it). */
+  isDurableObject(instance: object): boolean;
   logError(err: unknown, where: string): void;
 }
 
@@ -49,9 +52,9 @@ export type ObjectEvent =
   | { kind: "fetch"; request: Request }
   | { kind: "rpc"; method: string; args: unknown[] }
   | { kind: "alarm"; retryCount: number; scheduledTime: number }
-  | { kind: "ws-message"; ws: WebSocket; data: string | ArrayBuffer }
-  | { kind: "ws-close"; ws: WebSocket; code: number; reason: string; wasClean: boolean }
-  | { kind: "ws-error"; ws: WebSocket; error: Error };
+  | { kind: "ws-message"; ws: HibernatableSocket; data: string | ArrayBuffer }
+  | { kind: "ws-close"; ws: HibernatableSocket; code: number; reason: string; wasClean: boolean }
+  | { kind: "ws-error"; ws: HibernatableSocket; error: Error };
 
 interface Job {
   event: ObjectEvent;
@@ -69,10 +72,6 @@ const NOT_RPC = new Set(["constructor", "fetch", "alarm", "webSocketMessage", "w
  */
 const MAX_QUEUED_EVENTS = 10_000;
 
-export function objectKey(a: ObjectAddress): string {
-  return `${a.app}\u0000${a.className}\u0000${a.id}`;
-}
-
 class ObjectEntry {
   instance: Record<string, unknown> | null = null;
   storage: StorageHandle | null = null;
@@ -84,7 +83,7 @@ class ObjectEntry {
   pumpScheduled = 0;
   idleTimer: NodeJS.Timeout | null = null;
   /** Non-hibernatable sockets accepted inside the object: they pin it in memory. */
-  pinned = new Set<WebSocket>();
+  pinned = new Set<HibernatableSocket>();
   gone = false;
   /** Why the constructor failed; the event that tried to start the object is rejected with it. */
   startError: unknown = undefined;
@@ -132,7 +131,8 @@ export class ObjectManager {
     // event constructs it again.
     if (entry.gone) throw entry.startError;
     if (entry.mailbox.length >= MAX_QUEUED_EVENTS) {
-      const err = new Error("Durable Object is overloaded. Too many requests queued.") as Error & { overloaded: boolean; remote: boolean };
+      const err = new Error("Durable Object is overloaded. Too many requests queued.") as Error & { code: string; overloaded: boolean; remote: boolean };
+      err.code = CallErrorCode.overloaded;
       err.overloaded = true;
       err.remote = true;
       throw err;
@@ -147,7 +147,7 @@ export class ObjectManager {
    * An event for a hibernatable socket; wakes the object unless the auto-response answers it.
    * Settles once the object handled it (handler errors are logged, not thrown).
    */
-  socketEvent(ws: WebSocket, event: ObjectEvent): Promise<void> {
+  socketEvent(ws: HibernatableSocket, event: ObjectEvent): Promise<void> {
     const rec = ws[kHibernation]!;
     const address = rec.address;
     const h = this.#hibernation.get(rec.objectKey);
@@ -199,9 +199,9 @@ export class ObjectManager {
       },
       gate: () => this.#gate(e),
     });
-    const st: InvocationState = { reqId: "ctor", waitUntil: [], objectKey: e.key };
+    const inv: ObjectInvocation = { reqId: "ctor", waitUntil: [], objectKey: e.key };
     try {
-      e.instance = invocation.run(st, () => new e.info.ctor(state, this.#opts.env));
+      e.instance = this.#opts.scope.run(inv, () => new e.info.ctor(state, this.#opts.env));
     } catch (err) {
       markRemote(err);
       e.startError = err;
@@ -299,9 +299,9 @@ export class ObjectManager {
       clearTimeout(e.idleTimer);
       e.idleTimer = null;
     }
-    const st: InvocationState = { reqId: job.reqId, waitUntil: [], objectKey: e.key };
+    const inv: ObjectInvocation = { reqId: job.reqId, waitUntil: [], objectKey: e.key };
     try {
-      const result = await invocation.run(st, () => this.#invoke(e, job.event));
+      const result = await this.#opts.scope.run(inv, () => this.#invoke(e, job.event));
       if (e.storage) await e.storage.whenDurable();
       // The instance was reset while this event awaited something else (another event's commit
       // failed, or ctx.abort()): its writes may have gone down with the batch, so its result is
@@ -324,7 +324,7 @@ export class ObjectManager {
       job.reject(err);
     } finally {
       e.running--;
-      void settleWaitUntil(st, (err) => this.#opts.logError(err, "ctx.waitUntil"));
+      void this.#opts.scope.settle(inv, (err) => this.#opts.logError(err, "ctx.waitUntil"));
       this.#maybeIdle(e);
     }
   }
@@ -343,7 +343,7 @@ export class ObjectManager {
         return res;
       }
       case "rpc": {
-        if (!(obj instanceof DurableObject)) {
+        if (!this.#opts.isDurableObject(obj)) {
           throw new TypeError(
             "The receiving Durable Object does not support RPC, because its class was not declared with `extends DurableObject`.",
           );
@@ -362,9 +362,9 @@ export class ObjectManager {
           try {
             await alarm.call(obj, { retryCount: ev.retryCount, isRetry: ev.retryCount > 0 });
           } catch (err) {
-            // After the last retry the host gives up: the alarm is no longer set, so getAlarm()
-            // must stop reporting it (unless the handler set a new one before it threw).
-            if (ev.retryCount >= this.#opts.alarmMaxRetries && !e.gone && (await storage.getAlarm()) === ev.scheduledTime) {
+            // After the last retry the alarm is dropped (see alarms.ts), so getAlarm() must stop
+            // reporting it (unless the handler set a new one before it threw).
+            if (ev.retryCount >= ALARM_MAX_RETRIES && !e.gone && (await storage.getAlarm()) === ev.scheduledTime) {
               await storage.deleteAlarm();
             }
             throw err;
@@ -397,7 +397,7 @@ export class ObjectManager {
    * the object's output gate, and pins the object in memory until it closes (unless it is later
    * accepted with `ctx.acceptWebSocket`, which makes it hibernatable).
    */
-  adopt(key: string, ws: WebSocket): void {
+  adopt(key: string, ws: HibernatableSocket): void {
     const e = this.#entries.get(key);
     if (!e) return;
     ws[kGate] = this.#gate(e);

@@ -3,7 +3,7 @@
  * A stub is a handle: creating one costs nothing; the object starts on the first call.
  */
 import { NotSupportedError } from "../shared/errors.js";
-import type { ObjectAddress } from "../runtime/protocol.js";
+import type { ObjectAddress } from "./address.js";
 import { DurableObjectId, IdMinter } from "./id.js";
 
 type RequestInfo = string | URL | Request;

@@ -2,9 +2,9 @@
  * `DurableObjectState`, the `ctx` a Durable Object class receives: its id, its storage,
  * `blockConcurrencyWhile`, and the hibernatable WebSocket API.
  */
-import { kGate, kHibernation, type WebSocket } from "../runtime/isolate/websocket.js";
+import type { ObjectAddress } from "./address.js";
 import type { DurableObjectId } from "./id.js";
-import type { ObjectAddress } from "../runtime/protocol.js";
+import { kGate, kHibernation, type HibernatableSocket } from "./socket.js";
 
 export class WebSocketRequestResponsePair {
   readonly request: string;
@@ -23,7 +23,7 @@ export class WebSocketRequestResponsePair {
 
 /** What a hibernating object keeps while its instance is evicted. */
 export interface HibernationState {
-  sockets: Set<WebSocket>;
+  sockets: Set<HibernatableSocket>;
   autoResponse: WebSocketRequestResponsePair | null;
   eventTimeoutMs: number | null;
 }
@@ -34,7 +34,7 @@ export interface StateHost {
   blockConcurrencyWhile<T>(fn: () => Promise<T> | T): Promise<T>;
   abort(reason?: unknown): never;
   hibernation(): HibernationState;
-  unpin(ws: WebSocket): void;
+  unpin(ws: HibernatableSocket): void;
   gate(): (fn: () => void) => void;
   objectKey: string;
   address: ObjectAddress;
@@ -70,7 +70,7 @@ export class DurableObjectState {
     return this.#host.abort(reason);
   }
 
-  acceptWebSocket(ws: WebSocket, tags: string[] = []): void {
+  acceptWebSocket(ws: HibernatableSocket, tags: string[] = []): void {
     if (!ws || typeof ws.accept !== "function") throw new TypeError("acceptWebSocket() expects a WebSocket");
     if (ws.transferred) throw new TypeError("Cannot accept a WebSocket end that was returned in a Response; accept the server end");
     if (ws.accepted) throw new TypeError("This WebSocket has already been accepted");
@@ -96,8 +96,8 @@ export class DurableObjectState {
     h.sockets.add(ws);
   }
 
-  getWebSockets(tag?: string): WebSocket[] {
-    const out: WebSocket[] = [];
+  getWebSockets(tag?: string): HibernatableSocket[] {
+    const out: HibernatableSocket[] = [];
     for (const ws of this.#host.hibernation().sockets) {
       if (ws.readyState === 3) continue;
       if (tag === undefined || ws[kHibernation]!.tags.includes(tag)) out.push(ws);
@@ -105,7 +105,7 @@ export class DurableObjectState {
     return out;
   }
 
-  getTags(ws: WebSocket): string[] {
+  getTags(ws: HibernatableSocket): string[] {
     const rec = ws?.[kHibernation];
     if (!rec || rec.objectKey !== this.#host.objectKey) {
       throw new TypeError("getTags() requires a WebSocket accepted with this object's ctx.acceptWebSocket()");
@@ -124,7 +124,7 @@ export class DurableObjectState {
     return this.#host.hibernation().autoResponse;
   }
 
-  getWebSocketAutoResponseTimestamp(ws: WebSocket): Date | null {
+  getWebSocketAutoResponseTimestamp(ws: HibernatableSocket): Date | null {
     return ws?.[kHibernation]?.autoResponseAt ?? null;
   }
 

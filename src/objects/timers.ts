@@ -6,12 +6,11 @@
  * - When an instance is evicted or reset, its timers are cancelled, so it never runs again.
  *
  * The isolate's global timer functions are wrapped once, before the app's code is evaluated. A
- * timer belongs to the object whose event (or earlier timer) started it: AsyncLocalStorage carries
- * the invocation into callbacks. Timers that Node itself starts while an object awaits a `fetch()`
+ * timer belongs to the object whose event (or earlier timer) started it: the isolate's invocation
+ * scope (scope.ts, an AsyncLocalStorage) carries the invocation into callbacks. Timers that Node itself starts while an object awaits a `fetch()`
  * (undici's connection and body timeouts call the global `setTimeout`) are not the object's; they
  * are recognised by their caller, a `node:` module, and left alone.
  */
-import { invocation } from "../runtime/isolate/context.js";
 
 type Handle = ReturnType<typeof setTimeout>;
 type TimerFn = (callback: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) => Handle;
@@ -24,14 +23,17 @@ export class ObjectTimers {
   #clear: (h: Handle) => void = clearTimeout;
   #onIdle: (objectKey: string) => void = () => {};
 
-  /** Wraps the global timer functions; `onIdle` hears when an object's last timer is gone. */
-  install(g: typeof globalThis, onIdle: (objectKey: string) => void): void {
+  /**
+   * Wraps the global timer functions. `currentObjectKey` names the object whose code is running
+   * (see scope.ts); `onIdle` hears when an object's last timer is gone.
+   */
+  install(g: typeof globalThis, currentObjectKey: () => string | undefined, onIdle: (objectKey: string) => void): void {
     this.#onIdle = onIdle;
     const realClear = g.clearTimeout.bind(g) as (h: Handle | number | undefined) => void;
     this.#clear = realClear;
     const wrap = (real: TimerFn, repeats: boolean): TimerFn => {
       const wrapped: TimerFn = (callback, ms, ...args) => {
-        const key = invocation.getStore()?.objectKey;
+        const key = currentObjectKey();
         if (key === undefined || typeof callback !== "function" || calledByNode(wrapped)) return real(callback, ms, ...args);
         const handle: Handle = real(
           (...a: unknown[]) => {

@@ -1,14 +1,12 @@
 /**
- * The node's alarm clock for Durable Objects. Isolates write each committed `setAlarm` /
- * `deleteAlarm` to the alarm index (alarm-index.ts) and tell the host, which keeps the timers; at
- * start the host arms every alarm in the index, so alarms set before a restart fire after it
- * (overdue ones at once). A failed `alarm()` is retried with exponential
- * backoff (2 s, 4 s, 8 s, …) up to 6 times, as on Cloudflare.
+ * The node's alarm clock for Durable Objects: timers only. The isolate holding an object owns its
+ * alarm (src/objects/alarms.ts): it writes each committed `setAlarm` / `deleteAlarm` to the node's
+ * alarm list and tells this clock. At start the clock arms every alarm in the list, so alarms set
+ * before a restart fire after it (overdue ones at once). A failed `alarm()` is retried with
+ * exponential backoff (2 s, 4 s, 8 s, …) up to 6 times, as on Cloudflare; after the last retry the
+ * object's isolate drops the alarm and this clock forgets it.
  */
-import { AlarmIndex } from "./alarm-index.js";
-import type { ObjectAddress } from "./protocol.js";
-
-export const ALARM_MAX_RETRIES = 6;
+import { ALARM_MAX_RETRIES, ALARM_RETRY_BASE_MS, objectKey, readAlarmIndex, type ObjectAddress } from "../objects/index.js";
 
 export interface AlarmRunner {
   /** Runs the alarm in the object; resolves with whether the handler succeeded. */
@@ -26,30 +24,30 @@ interface Scheduled {
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class AlarmScheduler {
-  readonly #index: AlarmIndex;
+  readonly #persistDir: string;
   readonly #alarms = new Map<string, Scheduled>();
   #runner: AlarmRunner | null = null;
   readonly #clock: () => number;
   readonly #retryBaseMs: number;
 
   constructor(persistDir: string, opts: { clock?: () => number; retryBaseMs?: number } = {}) {
-    this.#index = new AlarmIndex(persistDir);
+    this.#persistDir = persistDir;
     this.#clock = opts.clock ?? Date.now;
-    this.#retryBaseMs = opts.retryBaseMs ?? 2000;
+    this.#retryBaseMs = opts.retryBaseMs ?? ALARM_RETRY_BASE_MS;
   }
 
   /** Starts firing: loads every stored alarm (including overdue ones from before a restart). */
   start(runner: AlarmRunner): void {
     this.#runner = runner;
-    for (const row of this.#index.all()) {
+    for (const row of readAlarmIndex(this.#persistDir)) {
       const target: ObjectAddress = { app: row.app, className: row.class, id: row.id, name: row.name ?? undefined };
       this.#arm(target, row.time, 0);
     }
   }
 
-  /** An isolate committed a change of an object's alarm (and already wrote it to the index). */
+  /** An isolate committed a change of an object's alarm (and already wrote it to the list). */
   set(target: ObjectAddress, time: number | null): void {
-    const key = keyOf(target);
+    const key = objectKey(target);
     const cur = this.#alarms.get(key);
     if (time === null) {
       if (cur && !cur.running) this.#disarm(key);
@@ -66,7 +64,7 @@ export class AlarmScheduler {
   }
 
   #arm(target: ObjectAddress, time: number, retryCount: number, delayMs?: number): void {
-    const key = keyOf(target);
+    const key = objectKey(target);
     this.#disarm(key);
     const s: Scheduled = { target, time, retryCount, timer: null, running: false };
     this.#alarms.set(key, s);
@@ -107,7 +105,6 @@ export class AlarmScheduler {
       return;
     }
     if (s.retryCount >= ALARM_MAX_RETRIES) {
-      this.#index.set(s.target, null);
       this.#disarm(key);
       return;
     }
@@ -117,10 +114,5 @@ export class AlarmScheduler {
 
   close(): void {
     for (const key of [...this.#alarms.keys()]) this.#disarm(key);
-    this.#index.close();
   }
-}
-
-function keyOf(a: ObjectAddress): string {
-  return `${a.app}\u0000${a.className}\u0000${a.id}`;
 }

@@ -8,9 +8,10 @@
  */
 import { MessageChannel, type MessagePort } from "node:worker_threads";
 import type { AppConfig } from "../config/types.js";
-import { LocalDirectory } from "../objects/directory.js";
+import { CallErrorCode, type CallResult, type ObjectAddress, type ObjectCall, type ObjectDirectory } from "../objects/index.js";
 import { IsolateHandle, type FetchSink, type IsolateEvents } from "./isolate-handle.js";
-import type { HostToIsolate, IsolateInit, ObjectCall, ObjectAddress, SerializedError, SerializedRequest } from "./protocol.js";
+import type { HostToIsolate, IsolateInit } from "./protocol.js";
+import type { SerializedError, SerializedRequest } from "../shared/wire.js";
 import { LedgeError } from "../shared/errors.js";
 
 export interface AppRuntimeOptions {
@@ -21,7 +22,7 @@ export interface AppRuntimeOptions {
   objectIdleMs: number;
   hibernateIdleMs: number;
   cacheMaxBytes: number;
-  /** Isolates per app (stateless requests are spread over them; objects are placed by id hash). */
+  /** Isolates per app (stateless requests are spread over them; the directory places objects). */
   poolSize: number;
   /** How long a draining generation may take to finish in-flight work before it is terminated. */
   drainMs: number;
@@ -30,6 +31,8 @@ export interface AppRuntimeOptions {
 export interface IsolateProvider {
   takeIsolate(memoryMb: number): IsolateHandle;
   events: IsolateEvents;
+  /** The node's placement authority. */
+  directory: ObjectDirectory;
   log(line: string): void;
 }
 
@@ -45,11 +48,12 @@ class Generation {
 
 export class AppHost {
   readonly name: string;
+  /** Isolates in each generation's pool, fixed for the app's life on this node. */
+  readonly poolSize: number;
   #gen: Generation | null = null;
   #seq = 0;
   #opts: AppRuntimeOptions;
   #provider: IsolateProvider;
-  #directory: LocalDirectory;
   /** Old generations still draining; objects of the current one wait for them. */
   #draining = new Set<Promise<void>>();
   lastStartMs = 0;
@@ -58,7 +62,7 @@ export class AppHost {
     this.name = name;
     this.#opts = opts;
     this.#provider = provider;
-    this.#directory = new LocalDirectory(() => this.#gen?.isolates.length ?? 1);
+    this.poolSize = Math.max(1, opts.poolSize);
   }
 
   get config(): AppConfig | undefined {
@@ -76,7 +80,7 @@ export class AppHost {
    */
   async deploy(config: AppConfig, code: string): Promise<void> {
     const gen = new Generation(++this.#seq, config, code);
-    const size = Math.max(1, this.#opts.poolSize);
+    const size = this.poolSize;
     const objectsEnabled = this.#draining.size === 0 && this.#gen === null;
     const handles: IsolateHandle[] = [];
     for (let i = 0; i < size; i++) handles.push(this.#provider.takeIsolate(config.limits.memoryMb));
@@ -103,7 +107,7 @@ export class AppHost {
     return {
       isolateId: "",
       poolIndex,
-      poolSize: Math.max(1, o.poolSize),
+      placement: this.#provider.directory.placementOf(this.name),
       appName: this.name,
       code: gen.code,
       config: gen.config,
@@ -176,19 +180,22 @@ export class AppHost {
   #objectIsolate(a: ObjectAddress): IsolateHandle | undefined {
     const gen = this.#gen;
     if (!gen) return undefined;
-    return gen.isolates[this.#directory.locate(a.app, a.className, a.id).poolIndex];
+    const route = this.#provider.directory.locate(a);
+    return gen.isolates[route.poolIndex];
   }
 
   async alarm(msg: Extract<HostToIsolate, { t: "alarm" }>): Promise<{ ok: boolean; error?: SerializedError }> {
     const h = this.#objectIsolate(msg.target);
-    if (!h || h.dead) return { ok: false, error: { name: "Error", message: "object's isolate is not running" } };
+    if (!h || h.dead) return { ok: false, error: { name: "Error", message: "object's isolate is not running", code: CallErrorCode.notRunning } };
     return h.run(msg);
   }
 
-  async objectCall(call: ObjectCall): Promise<{ ok: boolean; value?: unknown; error?: SerializedError }> {
+  async objectCall(call: ObjectCall): Promise<CallResult> {
     // Service calls are stateless: any isolate of the pool; object calls go to the object's home.
     const h = call.kind === "service-fetch" || call.kind === "service-rpc" ? this.#pick() : this.#objectIsolate(call.target);
-    if (!h || h.dead) return { ok: false, error: { name: "Error", message: `App ${this.name} is not running`, retryable: true } };
+    if (!h || h.dead) {
+      return { ok: false, error: { name: "Error", message: `App ${this.name} is not running`, code: CallErrorCode.notRunning, retryable: true } };
+    }
     return h.call({ t: "object-call", rid: 0, call });
   }
 

@@ -7,7 +7,8 @@ import { existsSync } from "node:fs";
 import { setFlagsFromString } from "node:v8";
 import { Worker, type MessagePort } from "node:worker_threads";
 import { fileURLToPath } from "node:url";
-import type { HostToIsolate, IsolateInit, IsolateToHost, SerializedError, SerializedResponse } from "./protocol.js";
+import type { HostToIsolate, IsolateInit, IsolateToHost } from "./protocol.js";
+import type { SerializedError, SerializedResponse } from "../shared/wire.js";
 
 /** The isolate's runtime, bundled into one file by `npm run build` (scripts/bundle.mjs). */
 const WORKER_BUNDLE = fileURLToPath(new URL("./isolate/worker.bundle.mjs", import.meta.url));

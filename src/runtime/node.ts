@@ -6,12 +6,13 @@ import { availableParallelism } from "node:os";
 import { randomBytes } from "node:crypto";
 import type { AppConfig } from "../config/types.js";
 import { CronScheduler } from "../cron/index.js";
-import { removeDeletedClasses } from "../objects/naming.js";
+import { CallErrorCode, callTargetApp, LocalDirectory, removeDeletedClasses, type CallResult, type ObjectDirectory } from "../objects/index.js";
 import { Accounts } from "./accounts.js";
 import { AlarmScheduler } from "./alarms.js";
 import { AppHost, type AppRuntimeOptions, type IsolateProvider } from "./app-host.js";
 import { IsolateHandle, type IsolateEvents } from "./isolate-handle.js";
-import { callTargetApp, type IsolateToHost, type SerializedError } from "./protocol.js";
+import type { IsolateToHost } from "./protocol.js";
+import type { SerializedError } from "../shared/wire.js";
 import { SocketBridge } from "./sockets.js";
 
 export interface NodeOptions extends Omit<AppRuntimeOptions, "poolSize"> {
@@ -32,6 +33,8 @@ export class LedgeNode implements IsolateProvider {
   readonly apps = new Map<string, AppHost>();
   readonly isolates = new Map<string, IsolateHandle>();
   readonly sockets = new SocketBridge();
+  /** Where each object lives: the one placement authority of this node. */
+  readonly directory: ObjectDirectory = new LocalDirectory((app) => this.apps.get(app)?.poolSize ?? 1);
   readonly alarms: AlarmScheduler;
   readonly crons: CronScheduler;
   readonly accounts: Accounts;
@@ -97,8 +100,7 @@ export class LedgeNode implements IsolateProvider {
       case "object-call": {
         const target = callTargetApp(msg.call);
         const app = this.apps.get(target);
-        const reply = (r: { ok: boolean; value?: unknown; error?: SerializedError }) =>
-          iso.post({ t: "object-result", rid: msg.rid, ok: r.ok, value: r.value, error: r.error });
+        const reply = (r: CallResult) => iso.post({ t: "object-result", rid: msg.rid, ok: r.ok, value: r.value, error: r.error });
         // Deploy already refused configs that reach across accounts; this holds the rule where
         // calls actually cross, whatever made the call.
         if (!this.accounts.sameAccount(iso.appName, target)) {
@@ -106,7 +108,7 @@ export class LedgeNode implements IsolateProvider {
           return;
         }
         if (!app) {
-          reply({ ok: false, error: { name: "Error", message: `No app named "${target}" runs on this node` } });
+          reply({ ok: false, error: { name: "Error", message: `No app named "${target}" runs on this node`, code: CallErrorCode.noApp } });
           return;
         }
         void app.objectCall(msg.call).then(reply);

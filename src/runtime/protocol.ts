@@ -3,75 +3,20 @@
  * thread). Everything here crosses `postMessage`, so it is plain data: no classes, no functions.
  * Binary payloads travel as transferred ArrayBuffers.
  *
- * Direction is in the name: `H*` host → isolate, `I*` isolate → host.
+ * Direction is in the name: `H*` host → isolate, `I*` isolate → host. The plain-data forms of
+ * requests, responses and errors are in src/shared/wire.ts; an object call and its address belong
+ * to src/objects (call.ts, address.ts).
  */
 import type { AppConfig } from "../config/types.js";
-
-/**
- * HTTP headers as one flat list `[name, value, name, value, …]`, lower-case names, in arrival
- * order. Flat because structured clone of one array of strings costs a fraction of an array of
- * pairs, and every request crosses a thread twice.
- */
-export type HeaderList = string[];
-
-export interface SerializedRequest {
-  method: string;
-  url: string;
-  headers: HeaderList;
-  body: ArrayBuffer | null;
-  /** The `request.cf` object, when it is not the front door's default. */
-  cf?: Record<string, unknown>;
-  /**
-   * From the front door: the per-request parts of `request.cf` (`[httpProtocol,
-   * clientAcceptEncoding]`); the isolate adds the fixed parts (colo, …) itself.
-   */
-  cfDyn?: [string, string];
-}
-
-export interface SerializedResponse {
-  status: number;
-  statusText: string;
-  headers: HeaderList;
-  /** Whole body when it was available at once; otherwise `stream` is true and chunks follow. */
-  body: ArrayBuffer | string | null;
-  stream: boolean;
-  /** Set when the response upgrades to a WebSocket: which socket (by id, in which isolate) to bridge. */
-  webSocket?: WebSocketRef;
-}
-
-/** A WebSocket end that lives in some isolate: the front door bridges the client's socket to it. */
-export interface WebSocketRef {
-  wsId: string;
-  /** The isolate that owns the server end (its `IsolateId`). */
-  isolate: string;
-}
-
-export interface SerializedError {
-  name: string;
-  message: string;
-  stack?: string;
-  code?: string;
-  remote?: boolean;
-  retryable?: boolean;
-  overloaded?: boolean;
-}
-
-/** Identifies a Durable Object across the node: app, class binding target and id. */
-export interface ObjectAddress {
-  /** App (script) that defines the class. */
-  app: string;
-  className: string;
-  /** 64 lower-case hex characters. */
-  id: string;
-  /** The name the id was derived from, if any (`ctx.id.name`). */
-  name?: string;
-}
+import type { AppPlacement, CallResult, ObjectAddress, ObjectCall } from "../objects/index.js";
+import type { SerializedError, SerializedRequest, SerializedResponse } from "../shared/wire.js";
 
 export interface IsolateInit {
   isolateId: string;
-  /** Position in the app's pool; objects are placed on `hash(id) % poolSize`. */
+  /** Position in the app's pool. */
   poolIndex: number;
-  poolSize: number;
+  /** Where the app's objects live, from the node's directory (src/objects/directory.ts). */
+  placement: AppPlacement;
   appName: string;
   code: string;
   config: AppConfig;
@@ -109,7 +54,7 @@ export type HostToIsolate =
   | { t: "drain" }
   /** A call from another isolate of this node (another app, via `script_name`). */
   | { t: "object-call"; rid: number; call: ObjectCall }
-  | { t: "object-result"; rid: number; ok: boolean; value?: unknown; error?: SerializedError };
+  | ({ t: "object-result"; rid: number } & CallResult);
 
 export type IsolateToHost =
   | { t: "ready"; exports: string[]; startMs: number }
@@ -127,60 +72,4 @@ export type IsolateToHost =
   | { t: "pong"; seq: number }
   | { t: "idle" }
   | { t: "object-call"; rid: number; call: ObjectCall }
-  | { t: "object-result"; rid: number; ok: boolean; value?: unknown; error?: SerializedError };
-
-/**
- * An event for a Durable Object, routed by its address, or a service call. `reqId` is the id of
- * the request that made the call, so the callee's log lines carry it too.
- */
-export type ObjectCall = (
-  | { kind: "fetch"; target: ObjectAddress; req: SerializedRequest }
-  | { kind: "rpc"; target: ObjectAddress; method: string; args: unknown[] }
-  | ServiceCall
-) & { reqId?: string };
-
-/** A call through a service binding to another app's default export or named entrypoint. */
-export type ServiceCall =
-  | { kind: "service-fetch"; app: string; entrypoint?: string; req: SerializedRequest }
-  | { kind: "service-rpc"; app: string; entrypoint?: string; method: string; args: unknown[] };
-
-export function callTargetApp(call: ObjectCall): string {
-  return call.kind === "service-fetch" || call.kind === "service-rpc" ? call.app : call.target.app;
-}
-
-export function serializeError(err: unknown): SerializedError {
-  if (err instanceof Error) {
-    const e = err as Error & { code?: unknown; remote?: unknown; retryable?: unknown; overloaded?: unknown };
-    const out: SerializedError = { name: e.name, message: e.message, stack: e.stack };
-    if (typeof e.code === "string") out.code = e.code;
-    if (e.remote === true) out.remote = true;
-    if (e.retryable === true) out.retryable = true;
-    if (e.overloaded === true) out.overloaded = true;
-    return out;
-  }
-  return { name: "Error", message: String(err) };
-}
-
-const errorClasses: Record<string, ErrorConstructor> = {
-  Error,
-  TypeError,
-  RangeError,
-  SyntaxError,
-  ReferenceError,
-  EvalError,
-  URIError,
-};
-
-/** Rebuilds an Error on this side with the same name and message (and the Workers error flags). */
-export function deserializeError(s: SerializedError, extra?: { remote?: boolean }): Error {
-  const Ctor = errorClasses[s.name] ?? Error;
-  const err = new Ctor(s.message) as Error & Record<string, unknown>;
-  if (!(s.name in errorClasses)) {
-    Object.defineProperty(err, "name", { value: s.name, enumerable: false, configurable: true, writable: true });
-  }
-  if (s.code) err.code = s.code;
-  if (s.remote || extra?.remote) err.remote = true;
-  if (s.retryable) err.retryable = true;
-  if (s.overloaded) err.overloaded = true;
-  return err;
-}
+  | ({ t: "object-result"; rid: number } & CallResult);

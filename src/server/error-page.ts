@@ -1,6 +1,6 @@
 /** Error responses rendered by the front door (user code never ran, failed, or was stopped). */
 import { STATUS_CODES } from "node:http";
-import type { SerializedError } from "../runtime/protocol.js";
+import type { SerializedError } from "../shared/wire.js";
 
 export function errorBody(status: number, err: SerializedError, reqId: string, dev: boolean): string {
   const title =

@@ -11,7 +11,7 @@ import type { WebSocketServer } from "ws";
 import type { AppHost } from "../runtime/app-host.js";
 import type { FetchSink, IsolateHandle } from "../runtime/isolate-handle.js";
 import { newRequestId, type LedgeNode } from "../runtime/node.js";
-import type { HeaderList, SerializedError, SerializedRequest, SerializedResponse } from "../runtime/protocol.js";
+import type { HeaderList, SerializedError, SerializedRequest, SerializedResponse } from "../shared/wire.js";
 import { AccessLog } from "./access-log.js";
 import { errorBody, refusalBody } from "./error-page.js";
 import { answerClientError, HOP_BY_HOP, lingerAfterAnswer, refuseRaw, validHost, writeRaw } from "./http-guards.js";

@@ -184,6 +184,12 @@ describe("Durable Object alarms", () => {
     const after = await report("hopeless");
     assert.equal(after.runs.length, 7, "no retry after the sixth");
     assert.equal(after.alarm, null, "getAlarm() no longer reports an alarm that will not run");
+    // Nor does the node's alarm list: overdue alarms are armed at once on start, so a dropped one
+    // that came back would run before a clock due 200 ms after the restart.
+    await p.restart();
+    await schedule("hopeless-restart-clock", 200);
+    await runsReach("hopeless-restart-clock", 1);
+    assert.equal((await report("hopeless")).runs.length, 7, "an alarm dropped after its last retry stays dropped after a restart");
   });
 
   test("a pending alarm survives a restart of the node", async () => {

@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { describe, test } from "node:test";
 import { loadConfig } from "../../src/config/index.js";
-import { namespaceDir, namespaceKey, objectFile, removeDeletedClasses } from "../../src/objects/naming.js";
+import { namespaceDir, namespaceKey, objectFile, removeDeletedClasses } from "../../src/objects/index.js";
 import { insideRoot, isInside } from "../../src/shared/paths.js";
 import { configErrorOf, projectsPerTest, TOML_HEADER } from "../fixtures/config/project.js";
 

@@ -3,6 +3,7 @@
  * (for log prefixes), and the `ctx` object handed to handlers (`waitUntil`, `passThroughOnException`).
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import type { InvocationScope } from "../../objects/index.js";
 
 export interface InvocationState {
   reqId: string;
@@ -51,3 +52,10 @@ export async function settleWaitUntil(state: InvocationState, onError: (err: unk
     for (const r of results) if (r.status === "rejected") onError(r.reason);
   }
 }
+
+/** The invocation scope Durable Objects run in (see src/objects/scope.ts). */
+export const objectScope: InvocationScope = {
+  run: (inv, fn) => invocation.run(inv, fn),
+  currentObjectKey: () => invocation.getStore()?.objectKey,
+  settle: settleWaitUntil,
+};

@@ -4,8 +4,7 @@
  */
 import type { AppConfig } from "../../config/types.js";
 import { KVNamespace, KvStore, kvDbPath } from "../../kv/index.js";
-import { DurableObjectNamespace, type ObjectRouter } from "../../objects/namespace.js";
-import { namespaceKey } from "../../objects/naming.js";
+import { DurableObjectNamespace, namespaceKey, type ObjectRouter } from "../../objects/index.js";
 import { NotSupportedError } from "../../shared/errors.js";
 import { createServiceBinding, type ServiceRouter } from "./service.js";
 

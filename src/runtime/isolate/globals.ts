@@ -14,7 +14,7 @@ import { createConsole } from "./console.js";
 import { installIteratorHelpers } from "./iterator-helpers.js";
 import { FixedLengthStream, HTMLRewriter, IdentityTransformStream, Request, Response, fetch, navigator, scheduler } from "./web.js";
 import { CloseEvent, ErrorEvent, WebSocket, WebSocketPair } from "./websocket.js";
-import { WebSocketRequestResponsePair } from "../../objects/state.js";
+import { WebSocketRequestResponsePair } from "../../objects/index.js";
 
 export function installGlobals(opts: { appName: string; caches: unknown; binaryTypeBlob: boolean }): void {
   const g = globalThis as Record<string, unknown>;

@@ -1,7 +1,7 @@
 /**
  * Converting Requests and Responses to plain data for `postMessage` and back, inside an isolate.
  */
-import type { HeaderList, SerializedRequest, SerializedResponse, WebSocketRef } from "../protocol.js";
+import type { HeaderList, SerializedRequest, SerializedResponse, WebSocketRef } from "../../shared/wire.js";
 import { kRawBody, Request, Response } from "./web.js";
 import { createSocket, serverEndOf, WebSocket } from "./websocket.js";
 

@@ -4,25 +4,24 @@
  * of another app on the node). Also serves calls arriving from elsewhere.
  */
 import type { AppConfig } from "../../config/types.js";
-import { namespaceDir, namespaceKey, objectFile } from "../../objects/naming.js";
 import type { MessagePort } from "node:worker_threads";
-import { LocalDirectory, type ObjectDirectory } from "../../objects/directory.js";
-import { ObjectManager, type ObjectClassInfo } from "../../objects/manager.js";
-import { ObjectTimers } from "../../objects/timers.js";
-import type { ObjectRouter } from "../../objects/namespace.js";
-import { openObjectStorage } from "../../storage/index.js";
 import {
-  deserializeError,
-  type HostToIsolate,
-  type IsolateInit,
-  type IsolateToHost,
+  locateIn,
+  namespaceDir,
+  namespaceKey,
+  objectFile,
+  ObjectAlarms,
+  ObjectManager,
+  ObjectTimers,
   type ObjectAddress,
   type ObjectCall,
-  type SerializedResponse,
-} from "../protocol.js";
-import { ALARM_MAX_RETRIES } from "../alarms.js";
-import { AlarmIndex } from "../alarm-index.js";
-import { currentReqId, invocation } from "./context.js";
+  type ObjectClassInfo,
+  type ObjectRouter,
+} from "../../objects/index.js";
+import { deserializeError, type SerializedResponse } from "../../shared/wire.js";
+import { openObjectStorage } from "../../storage/index.js";
+import type { HostToIsolate, IsolateInit, IsolateToHost } from "../protocol.js";
+import { currentReqId, invocation, objectScope } from "./context.js";
 import type { ServiceRouter } from "./service.js";
 import { fromRequest, fromResponse, toRequest, toResponse, type SocketExporter } from "./http.js";
 import { DurableObject } from "./workers-module.js";
@@ -44,10 +43,10 @@ export class ObjectRouting implements ObjectRouter, ServiceRouter {
   readonly #init: IsolateInit;
   readonly #peers: (MessagePort | null)[];
   readonly #postToHost: (msg: IsolateToHost) => void;
-  readonly #alarmIndex: AlarmIndex;
+  /** The objects' alarms: this isolate is their owner (see src/objects/alarms.ts). */
+  readonly alarms: ObjectAlarms;
   readonly #exporter: SocketExporter;
   readonly #logError: (err: unknown, where: string) => void;
-  readonly #directory: ObjectDirectory;
   readonly #pending = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
   readonly #timers = new ObjectTimers();
   #nextRid = 1;
@@ -62,12 +61,11 @@ export class ObjectRouting implements ObjectRouter, ServiceRouter {
     this.#init = init;
     this.#peers = peers;
     this.#postToHost = postToHost;
-    this.#alarmIndex = new AlarmIndex(init.persistDir);
+    this.alarms = new ObjectAlarms(init.persistDir, (target, time) => postToHost({ t: "alarm-set", target, time }));
     this.#exporter = exporter;
     this.#logError = logError;
-    this.#directory = new LocalDirectory(() => init.poolSize);
     // Before the app's code is evaluated, so that every timer it starts is seen.
-    this.#timers.install(globalThis, (key) => this.objects?.timersIdle(key));
+    this.#timers.install(globalThis, objectScope.currentObjectKey, (key) => this.objects?.timersIdle(key));
   }
 
   /** Called once the bundle is evaluated: its exported classes become the object classes. */
@@ -91,29 +89,25 @@ export class ObjectRouting implements ObjectRouter, ServiceRouter {
             storageKind: info.storageKind,
             durability: this.#init.durability,
             deleteAllDeletesAlarm,
-            onAlarmChange: (time: number | null) => {
-              // Written here, in the commit's turn, so the node's alarm list never misses an
-              // alarm the object acknowledged; the host only keeps the timers.
-              this.#alarmIndex.set(address, time);
-              this.#postToHost({ t: "alarm-set", target: address, time });
-            },
+            onAlarmChange: (time: number | null) => this.alarms.committed(address, time),
           }),
         idleMs: this.#init.objectIdleMs,
         hibernateIdleMs: this.#init.hibernateIdleMs,
-        alarmMaxRetries: ALARM_MAX_RETRIES,
         timers: this.#timers,
+        scope: objectScope,
+        isDurableObject: (instance) => instance instanceof DurableObject,
         logError: this.#logError,
       },
       this.#init.objectsEnabled,
     );
-    void DurableObject;
   }
 
   #isLocal(a: ObjectAddress): MessagePort | null | "local" {
     if (a.app !== this.#init.appName) return null;
-    const loc = this.#directory.locate(a.app, a.className, a.id);
-    if (loc.poolIndex === this.#init.poolIndex) return "local";
-    return this.#peers[loc.poolIndex] ?? null;
+    // The node's directory handed this isolate its app's placement (IsolateInit.placement).
+    const route = locateIn(this.#init.placement, a);
+    if (route.poolIndex === this.#init.poolIndex) return "local";
+    return this.#peers[route.poolIndex] ?? null;
   }
 
   async fetch(address: ObjectAddress, request: Request): Promise<Response> {

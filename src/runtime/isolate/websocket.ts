@@ -9,30 +9,14 @@
  */
 import { Buffer } from "node:buffer";
 import v8 from "node:v8";
-import type { ObjectAddress } from "../protocol.js";
+import { kGate, kHibernation, type HibernatableSocket, type HibernationRecord, type OutputGate } from "../../objects/index.js";
 
 export interface WsTransport {
   send(data: string | ArrayBuffer): void;
   close(code: number | undefined, reason: string | undefined): void;
 }
 
-/** Set by Durable Objects: runs `fn` once every write made so far is durable (the output gate). */
-export type OutputGate = (fn: () => void) => void;
-
-export interface HibernationRecord {
-  /** Opaque key of the object that accepted the socket. */
-  objectKey: string;
-  /** The object that accepted the socket, to wake it for the socket's events. */
-  address: ObjectAddress;
-  tags: string[];
-  /** Last `serializeAttachment` value, serialized (survives the object's eviction). */
-  attachment: Buffer | null;
-  autoResponseAt: Date | null;
-}
-
 export const kTransport = Symbol("ledge.ws.transport");
-export const kHibernation = Symbol("ledge.ws.hibernation");
-export const kGate = Symbol("ledge.ws.gate");
 
 const MAX_ATTACHMENT_BYTES = 16 * 1024;
 
@@ -71,7 +55,7 @@ export function setSocketIdPrefix(prefix: string): void {
   isolatePrefix = prefix;
 }
 
-export class WebSocket extends EventTarget {
+export class WebSocket extends EventTarget implements HibernatableSocket {
   static readonly READY_STATE_CONNECTING = 0;
   static readonly READY_STATE_OPEN = 1;
   static readonly READY_STATE_CLOSING = 2;

@@ -8,17 +8,17 @@ import { parentPort, type MessagePort } from "node:worker_threads";
 import { performance } from "node:perf_hooks";
 import process from "node:process";
 import { setImmediate } from "node:timers";
-import type { HostToIsolate, IsolateInit, IsolateToHost, ObjectCall, SerializedError } from "../protocol.js";
-import { serializeError } from "../protocol.js";
+import type { HostToIsolate, IsolateInit, IsolateToHost } from "../protocol.js";
+import { serializeError, type SerializedError } from "../../shared/wire.js";
 import { currentReqId, ExecutionContext, invocation, settleWaitUntil, type InvocationState } from "./context.js";
 import { evaluateBundle } from "./evaluate.js";
 import { installGlobals } from "./globals.js";
 import { responseHead, toRequest, type SocketExporter, setCfBase } from "./http.js";
 import { buildEnv } from "./env.js";
 import { ObjectRouting } from "./routing.js";
-import type { ObjectEvent } from "../../objects/manager.js";
+import { kHibernation, type ObjectCall, type ObjectEvent } from "../../objects/index.js";
 import { createWorkersModule, WorkerEntrypoint } from "./workers-module.js";
-import { kHibernation, serverEndOf, setListenerErrorReporter, setPairHook, setSocketIdPrefix, type WebSocket, type WsTransport } from "./websocket.js";
+import { serverEndOf, setListenerErrorReporter, setPairHook, setSocketIdPrefix, type WebSocket, type WsTransport } from "./websocket.js";
 import { lazyCaches } from "./caches.js";
 import { lockdown } from "./lockdown.js";
 import { createNodeModules, loadPolyfills } from "./node/modules.js";
@@ -306,6 +306,7 @@ async function onAlarm(msg: Extract<HostToIsolate, { t: "alarm" }>): Promise<voi
   } catch (err) {
     logError(err, `alarm() of ${msg.target.className} ${msg.target.id}`);
     post({ t: "done", rid: msg.rid, ok: false, error: serializeError(err) });
+    routing.alarms.failed(msg.target, msg.scheduledTime, msg.retryCount);
   } finally {
     finish();
   }

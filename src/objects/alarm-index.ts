@@ -1,8 +1,9 @@
 /**
  * The node's list of pending Durable Object alarms, `<persist>/do/alarms.sqlite`: what the host
- * reads at start to fire alarms set before a restart. Each isolate writes it synchronously right
- * after the object's own commit (in the same turn, before the object's output gate opens), so an
- * alarm acknowledged to user code is in the list even after `kill -9`. It is not fsynced
+ * reads at start (`readAlarmIndex`) to fire alarms set before a restart. Only the isolates that
+ * hold the objects write it (through alarms.ts): synchronously right after the object's own commit
+ * (in the same turn, before the object's output gate opens), so an alarm acknowledged to user code
+ * is in the list even after `kill -9`, and after an alarm's last retry failed. It is not fsynced
  * (`synchronous=NORMAL`): an fsync here runs on the object's thread inside its commit, and under
  * disk pressure it took long enough to delay the object's next events by over 100 ms. The cost is
  * that a power loss can drop the newest alarm changes from the list (the object's own storage
@@ -11,7 +12,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { openSqlite, type SqliteDatabase } from "../shared/sqlite.js";
-import type { ObjectAddress } from "./protocol.js";
+import type { ObjectAddress } from "./address.js";
 
 export interface AlarmRow {
   app: string;
@@ -44,6 +45,11 @@ export class AlarmIndex {
     else this.#stmts.upsert.run(target.app, target.className, target.id, target.name ?? null, time);
   }
 
+  /** Drops the object's alarm if it is still the one due at `time` (not replaced meanwhile). */
+  removeIfAt(target: ObjectAddress, time: number): void {
+    this.#stmts.removeIfAt.run(target.app, target.className, target.id, time);
+  }
+
   all(): AlarmRow[] {
     return this.#stmts.all.all() as AlarmRow[];
   }
@@ -65,6 +71,17 @@ function prepare(db: SqliteDatabase) {
       "INSERT INTO alarms (app, class, id, name, time) VALUES (?, ?, ?, ?, ?) ON CONFLICT (app, class, id) DO UPDATE SET time = excluded.time, name = coalesce(excluded.name, alarms.name)",
     ),
     remove: db.prepare("DELETE FROM alarms WHERE app = ? AND class = ? AND id = ?"),
+    removeIfAt: db.prepare("DELETE FROM alarms WHERE app = ? AND class = ? AND id = ? AND time = ?"),
     all: db.prepare("SELECT app, class, id, name, time FROM alarms"),
   };
+}
+
+/** Every alarm in the node's list (the host reads it once, at start). */
+export function readAlarmIndex(persistDir: string): AlarmRow[] {
+  const index = new AlarmIndex(persistDir);
+  try {
+    return index.all();
+  } finally {
+    index.close();
+  }
 }
