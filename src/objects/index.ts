@@ -10,7 +10,18 @@
 export { objectKey, type ObjectAddress } from "./address.js";
 export { readAlarmIndex, type AlarmRow } from "./alarm-index.js";
 export { ALARM_MAX_RETRIES, ALARM_RETRY_BASE_MS, ObjectAlarms } from "./alarms.js";
-export { callTargetApp, CallErrorCode, type CallResult, type ObjectCall, type ServiceCall } from "./call.js";
+export {
+  callTargetApp,
+  CallErrorCode,
+  DEFAULT_CALL_DEADLINE_MS,
+  lateCallError,
+  type CallBody,
+  type CallEnvelope,
+  type CallResult,
+  type CallRoute,
+  type ObjectCall,
+  type ServiceCall,
+} from "./call.js";
 export { LocalDirectory, locateIn, type AppPlacement, type ObjectDirectory, type Route } from "./directory.js";
 export { DurableObjectId } from "./id.js";
 export { ObjectManager, type ObjectClassInfo, type ObjectEvent, type ObjectManagerOptions, type StorageHandle } from "./manager.js";

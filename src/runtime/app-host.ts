@@ -196,6 +196,8 @@ export class AppHost {
     if (!h || h.dead) {
       return { ok: false, error: { name: "Error", message: `App ${this.name} is not running`, code: CallErrorCode.notRunning, retryable: true } };
     }
+    // The next hop: the isolate this host picked.
+    call.route = { kind: "isolate", poolIndex: h.poolIndex };
     return h.call({ t: "object-call", rid: 0, call });
   }
 
