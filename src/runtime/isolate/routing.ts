@@ -53,6 +53,7 @@ export class ObjectRouting implements ObjectRouter, ServiceRouter {
   objects!: ObjectManager;
   readonly #init: IsolateInit;
   readonly #peers: (MessagePort | null)[];
+  readonly #hops: Hop[] = [];
   readonly #postToHost: (msg: IsolateToHost) => void;
   /** The objects' alarms: this isolate is their owner (see src/objects/alarms.ts). */
   readonly alarms: ObjectAlarms;
@@ -123,7 +124,11 @@ export class ObjectRouting implements ObjectRouter, ServiceRouter {
     const route = locateIn(this.#init.placement, a);
     if (route.poolIndex === this.#init.poolIndex) return "this-isolate";
     const port = this.#peers[route.poolIndex];
-    return port ? { route, port } : VIA_HOST;
+    if (!port) return VIA_HOST;
+    // One Hop per peer, made once: this runs on every call to an object in another isolate.
+    let hop = this.#hops[route.poolIndex];
+    if (hop?.port !== port) hop = this.#hops[route.poolIndex] = { route, port };
+    return hop;
   }
 
   async fetch(address: ObjectAddress, request: Request): Promise<Response> {
